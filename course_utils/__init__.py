@@ -1,0 +1,43 @@
+"""course_utils – the helpers shared by the BERT course notebooks.
+
+Modules, by topic (each docstring names the lesson it comes from):
+
+* ``env``          – profiles (auto/full/offline), the mirror folder, provenance, the banner
+* ``device``       – CUDA/MPS/CPU, mixed precision, seeding, the runtime record
+* ``registry``     – every model and dataset by logical name, with pinned revisions
+* ``models``       – load a model/tokenizer by logical name (hub, mirror or labelled stand-in)
+* ``kobert``       – a transformers-5 compatible KoBERT tokenizer on sentencepiece
+* ``data``         – IMDB / NSMC / KorNLI loaders returning ``datasets.Dataset``
+* ``download``     – progress bar, size/checksum check, atomic writes
+* ``train``        – fine-tuning helpers (metrics, plots, predict)
+* ``viz``          – attention heatmaps, offline bertviz
+* ``exercises``    – check functions for the notebook exercises
+
+Heavy libraries (torch, transformers) are imported lazily, so ``import course_utils`` is fast.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .env import (  # noqa: F401  (light imports only)
+    AssetNotFoundError,
+    ProfileError,
+    active_profile,
+    assets_dir,
+    banner,
+    record_source,
+    setup_notebook,
+    sources,
+    sources_report,
+)
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("env", "device", "registry", "models", "kobert", "data", "download", "train",
+               "viz", "exercises", "tfhub", "slides")
+
+
+def __getattr__(name):  # lazy submodules: course_utils.models etc.
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
