@@ -47,8 +47,9 @@ def repo_slug(cfg: dict) -> str:
 def setup_cell_source(cfg: dict) -> str:
     return (
         "# Setup · 설정: the same first cell in every notebook (written by tools/sync_notebooks.py)\n"
-        "import importlib.util, subprocess, sys\n"
-        "if importlib.util.find_spec(\"google.colab\") and not importlib.util.find_spec(\"course_utils\"):\n"
+        "import importlib.util, os, subprocess, sys\n"
+        "IN_COLAB = \"google.colab\" in sys.modules or \"COLAB_RELEASE_TAG\" in os.environ\n"
+        "if IN_COLAB and importlib.util.find_spec(\"course_utils\") is None:\n"
         "    # Colab: install the course helpers from the repository; Colab keeps its own torch.\n"
         f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", "
         f"\"bert-course @ git+{cfg['repo_url']}@{cfg['branch']}\"], check=True)\n"

@@ -1,0 +1,46 @@
+import json
+
+import pytest
+import torch
+
+from course_utils import device
+
+
+def test_cpu_defaults(monkeypatch):
+    monkeypatch.delenv(device.REQUIRE_GPU_ENV, raising=False)
+    assert device.amp_dtype(torch.device("cpu")) is None
+    assert device.trainer_precision_kwargs(torch.device("cpu")) == {"bf16": False, "fp16": False}
+    with device.autocast(torch.device("cpu")):
+        pass
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA refusal")
+def test_gpu_mode_refuses_without_cuda(monkeypatch):
+    monkeypatch.setenv(device.REQUIRE_GPU_ENV, "1")
+    with pytest.raises(device.NoGPUError, match="no CUDA device"):
+        device.get_device()
+
+
+def test_seeding_is_reproducible():
+    device.seed_everything(7)
+    a = torch.rand(3)
+    device.seed_everything(7)
+    assert torch.equal(a, torch.rand(3))
+
+
+def test_runtime_record_file(monkeypatch, tmp_path):
+    path = tmp_path / "record.jsonl"
+    monkeypatch.setenv(device.RECORD_ENV, str(path))
+    model = torch.nn.Linear(2, 2)
+    rec = device.record_model("unit test", model)
+    assert rec["device"] == "cpu" and rec["dtype"] == "float32" and rec["autocast"] is False
+    rows = device.read_record(path)
+    assert rows[-1] == json.loads(json.dumps(rec))
+
+
+def test_gpu_check_gives_colab_advice_on_cpu(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("GPU present")
+    info = device.gpu_check()
+    assert info["device"] in ("cpu", "mps")
+    assert "Change runtime type" in capsys.readouterr().out
