@@ -112,7 +112,7 @@ def dumps(nb: dict) -> str:
 
 
 def notebook_table(cfg: dict) -> str:
-    rows = ["| # | Notebook | Topics | CPU (offline) | GPU (T4 / H100) | Colab |",
+    rows = ["| # | Notebook | Topics | CPU (offline) | GPU | Colab |",
             "|---|---|---|---|---|---|"]
     for path in sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb")):
         meta = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("bert_course", {})

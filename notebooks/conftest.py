@@ -1,0 +1,113 @@
+"""GPU mode for the notebook tests (issue: every notebook proves it runs on a CUDA GPU).
+
+    BERT_COURSE_REQUIRE_GPU=1 pytest --nbval-lax --nbval-current-env notebooks/
+
+In this mode:
+* the run stops at once with "no CUDA device" when torch sees no CUDA GPU (it never passes vacuously);
+* every notebook kernel gets its own runtime record file (``BERT_COURSE_RUNTIME_RECORD``), written
+  by ``course_utils.device.record_run`` where models actually run;
+* after a notebook's last cell, the record must show work on ``cuda``, and, for notebooks whose
+  metadata says ``"trains": true``, training under autocast (bf16/fp16). Notebooks whose metadata
+  says ``"framework": "tensorflow"`` are exempt when TensorFlow sees no GPU (they say so themselves).
+The per-notebook wall time, peak GPU memory and precision are written to
+``build/gpu_report.json`` for the README table and the issue notes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REQUIRE = os.environ.get("BERT_COURSE_REQUIRE_GPU", "").strip().lower() in ("1", "true", "yes")
+_state: dict = {"current": None, "t0": {}, "report": {}}
+_tmp = Path(tempfile.mkdtemp(prefix="bert-course-gpu-"))
+
+
+def pytest_configure(config):
+    if not REQUIRE:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.exit("no CUDA device: BERT_COURSE_REQUIRE_GPU=1 runs the notebooks on a CUDA GPU, "
+                    f"but torch {torch.__version__} sees none (torch.cuda.is_available() is False). "
+                    "Run on a CUDA machine, or unset BERT_COURSE_REQUIRE_GPU for the CPU tests.",
+                    returncode=1)
+
+
+def _notebook_of(item):
+    parent = getattr(item, "parent", None)
+    return parent if parent is not None and str(getattr(parent, "path", "")).endswith(".ipynb") else None
+
+
+def _record_path(nb) -> Path:
+    return _tmp / (Path(str(nb.path)).stem + ".jsonl")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before the kernel of a new notebook starts, give it its own record file."""
+    if not REQUIRE:
+        return
+    nb = _notebook_of(item)
+    if nb is not None and _state["current"] is not nb:
+        _state["current"] = nb
+        path = _record_path(nb)
+        path.unlink(missing_ok=True)
+        os.environ["BERT_COURSE_RUNTIME_RECORD"] = str(path)
+        _state["t0"][nb.name] = time.time()
+
+
+def check_record(rows: list[dict], meta: dict) -> str | None:
+    """Return a failure message, or None when the record proves a GPU run (unit-tested on CPU)."""
+    if meta.get("framework") == "tensorflow" and not any(r["device"] == "cuda" for r in rows):
+        return None  # the TF notebook may run on the CPU where TF has no GPU; it says so itself
+    if not rows:
+        return "the notebook recorded no model run (course_utils.device.record_run was never called)"
+    cpu = [r["what"] for r in rows if r["device"] != "cuda"]
+    if cpu:
+        return f"these ran off the GPU: {cpu}"
+    if meta.get("trains") and not any(r.get("autocast") and r.get("training") for r in rows):
+        return "the notebook trains, but no training run was recorded under mixed precision (autocast)"
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if not REQUIRE or call.when != "call":
+        return
+    nb = _notebook_of(item)
+    if nb is None:
+        return
+    cells = [i for i in item.session.items if _notebook_of(i) is nb]
+    if not cells or item is not cells[-1]:
+        return
+    from course_utils.device import read_record
+
+    rows = read_record(_record_path(nb))
+    meta = nb.nb.metadata.get("bert_course", {})
+    msg = check_record(rows, meta)
+    _state["report"][nb.name] = {
+        "wall_s": round(time.time() - _state["t0"].get(nb.name, time.time()), 1),
+        "peak_mem_mib": max((r.get("peak_mem_mib", 0) for r in rows), default=0),
+        "precision": sorted({r["dtype"] for r in rows}),
+        "devices": sorted({r["device"] for r in rows}),
+        "ok": msg is None,
+    }
+    report = outcome.get_result()
+    if msg and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"GPU mode: {nb.name}: {msg}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if REQUIRE and _state["report"]:
+        out = Path(session.config.rootpath) / "build" / "gpu_report.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(_state["report"], indent=2), encoding="utf-8")
+        print("\nGPU report:", json.dumps(_state["report"], indent=1))
