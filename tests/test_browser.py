@@ -1,0 +1,356 @@
+"""Real-browser checks in headless Chromium (Debian's ``chromium`` + ``fonts-noto-cjk``).
+
+* the 00 deck loads from a local server with **no failed and no outside network requests**,
+  reveal.js starts, and its slide count equals the count from the notebook metadata;
+  every deck already built in ``build/slides`` (by ``python -m course_utils.slides``) is checked too;
+* screenshots of the title slide and of a code slide are not blank;
+* Hangul renders as real glyphs (not the same .notdef box for every syllable);
+* JupyterLab started on ``notebooks/`` serves a notebook page;
+* the offline bertviz view (:func:`course_utils.viz.bertviz_offline_html`) draws attention lines.
+
+How network requests are watched: pages are served by a local HTTP server on 127.0.0.1 that
+logs every request and its status; Chromium is started with ``--proxy-server`` pointing at the
+same server, so any request to another host arrives there as a proxy request and is recorded
+(and refused) instead of silently reaching the internet. Skips, with a message, when
+``/usr/bin/chromium`` is missing (``.ci/run`` installs it with apt-get).
+"""
+from __future__ import annotations
+
+import html.parser
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("BERT_COURSE_CHROMIUM", "/usr/bin/chromium")
+NB00 = ROOT / "notebooks" / "00_setup_and_gpu_check.ipynb"
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"real-browser checks skipped: {CHROMIUM} not found. Install Debian's Chromium and a CJK font "
+           "(`apt-get install -y chromium fonts-noto-cjk`, as .ci/run does) to run them.")
+
+
+# ---------------------------------------------------------------- local server that records requests
+
+class _Recorder(http.server.SimpleHTTPRequestHandler):
+    log: list   # set per server class
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _external(self):
+        self.log.append({"external": True, "method": self.command, "url": self.path, "status": 502})
+        self.send_error(502, "outside network refused by the test")
+
+    def do_CONNECT(self):  # noqa: N802  https through the proxy
+        self._external()
+
+    def do_GET(self):  # noqa: N802
+        if re.match(r"^[a-z]+://", self.path):   # absolute URL = proxy request for another host
+            return self._external()
+        return super().do_GET()
+
+    def send_response(self, code, message=None):
+        if not re.match(r"^[a-z]+://", self.path) and self.command != "CONNECT":
+            self.log.append({"external": False, "method": self.command, "url": self.path, "status": code})
+        super().send_response(code, message)
+
+
+# Chromium's own background traffic (network time, component updates, sign-in), which the
+# --disable-* flags do not silence entirely; it is not caused by the page, so it is not counted.
+_BROWSER_HOSTS = re.compile(r"^(?:https?://)?(?:[\w.-]+\.)?(?:clients\d*\.google\.com|update\.googleapis\.com|"
+                            r"accounts\.google\.com|[\w-]+\.gvt1\.com|optimizationguide-pa\.googleapis\.com|"
+                            r"safebrowsing\.googleapis\.com|content-autofill\.googleapis\.com)(?::\d+)?(?:/|$)")
+
+
+def _browser_own(r: dict) -> bool:
+    if r["external"]:
+        return bool(_BROWSER_HOSTS.match(r["url"]))
+    return r["url"] == "/favicon.ico"
+
+
+class LocalServer:
+    def __init__(self, directory: Path):
+        self.log: list = []
+        handler = type("Handler", (_Recorder,), {"log": self.log})
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), lambda *a, **k: handler(*a, directory=str(directory), **k))
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def failures(self) -> list:
+        return [r for r in self.log if not _browser_own(r) and (r["external"] or r["status"] >= 400)]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def chromium(server: LocalServer, url: str, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+               "--disable-extensions", "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile}",
+               f"--proxy-server=http://127.0.0.1:{server.port}", "--window-size=1280,720",
+               "--virtual-time-budget=10000", *extra, url]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def dump_dom(server: LocalServer, url: str) -> str:
+    proc = chromium(server, url, "--dump-dom")
+    assert proc.returncode == 0, f"chromium failed on {url}:\n{proc.stderr[-2000:]}"
+    return proc.stdout
+
+
+def screenshot(server: LocalServer, url: str, path: Path):
+    from PIL import Image
+
+    proc = chromium(server, url, f"--screenshot={path}")
+    assert path.exists(), f"no screenshot of {url}:\n{proc.stderr[-2000:]}"
+    return Image.open(path).convert("RGB")
+
+
+def ink_fraction(img) -> float:
+    """Share of pixels that differ clearly from the most common (background) colour."""
+    small = img.resize((320, 180))
+    px = list(small.get_flattened_data() if hasattr(small, "get_flattened_data") else small.getdata())
+    bg = max(set(px), key=px.count)
+    return sum(1 for p in px if sum(abs(a - b) for a, b in zip(p, bg)) > 60) / len(px)
+
+
+class _Sections(html.parser.HTMLParser):
+    """Counts reveal.js leaf slides (sections without a nested section) inside div.slides."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list = []       # one bool per open <section>: has a child section
+        self.leaves = 0
+        self.reveal_classes = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "div" and "reveal" in (a.get("class") or "").split():
+            self.reveal_classes = a.get("class") or ""
+        if tag == "section":
+            if self.stack:
+                self.stack[-1] = True
+            self.stack.append(False)
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.stack:
+            if not self.stack.pop():
+                self.leaves += 1
+
+
+def leaf_slides(dom: str) -> tuple:
+    p = _Sections()
+    p.feed(dom)
+    return p.leaves, p.reveal_classes
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def deck_dir(tmp_path_factory):
+    """The 00 deck, built without executing (fast); JS from the npm cache in build/slides/.npm."""
+    from course_utils import slides
+
+    out = tmp_path_factory.mktemp("slides")
+    try:
+        prefix = slides.fetch_js_packages(ROOT / "build" / "slides" / ".npm", quiet=True)
+    except slides.SlidesError as exc:
+        pytest.skip(f"the npm registry is needed once to fetch reveal.js/require.js/jQuery: {exc}")
+    slides.install_deck_assets(out, prefix)
+    slides.build_deck(NB00, out, do_execute=False)
+    return out
+
+
+def _check_deck(server: LocalServer, html_name: str, nb_path: Path) -> int:
+    import nbformat
+    from course_utils import slides
+
+    server.log.clear()
+    dom = dump_dom(server, server.url(html_name))
+    leaves, classes = leaf_slides(dom)
+    failed = server.failures()
+    assert not failed, f"{html_name}: failed or outside network requests: {failed}"
+    assert any(r["url"].endswith("reveal.js/dist/reveal.js") and r["status"] == 200 for r in server.log), \
+        f"{html_name}: reveal.js was not loaded from the local folder: {server.log}"
+    assert "ready" in classes.split(), f"{html_name}: reveal.js did not start (div.reveal class={classes!r})"
+    expected = slides.expected_slide_count(nbformat.read(nb_path, as_version=4))["total"]
+    assert leaves == expected, f"{html_name}: {leaves} slides in the browser, metadata says {expected}"
+    return leaves
+
+
+# ---------------------------------------------------------------- tests
+
+def test_deck_offline_slide_count_and_screenshots(deck_dir, tmp_path):
+    name = f"{NB00.stem}.slides.html"
+    with LocalServer(deck_dir) as server:
+        n = _check_deck(server, name, NB00)
+        assert n >= 2
+        title = screenshot(server, server.url(name) + "#/0", tmp_path / "title.png")
+        # the first slide with a code cell, its fragments shown (#/h/v/f)
+        code = screenshot(server, server.url(name) + "#/1/0/5", tmp_path / "code.png")
+        assert not server.failures(), server.failures()
+    for label, img in (("title", title), ("code", code)):
+        frac = ink_fraction(img)
+        assert frac > 0.01, f"{label} slide screenshot looks blank ({frac:.4f} of pixels inked)"
+    assert title.tobytes() != code.tobytes(), "title and code slides look the same"
+    keep = os.environ.get("BERT_COURSE_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for f in ("title.png", "code.png"):
+            shutil.copy2(tmp_path / f, Path(keep) / f)
+
+
+def test_built_decks_in_build_folder():
+    """Every deck the slide command built (build/slides/NN_*.slides.html) loads offline and is complete."""
+    built = sorted((ROOT / "build" / "slides").glob("[0-9][0-9]_*.slides.html"))
+    if not built:
+        pytest.skip("no decks in build/slides yet: run `python -m course_utils.slides` first")
+    checked = []
+    with LocalServer(ROOT / "build" / "slides") as server:
+        for html_path in built:
+            nb = ROOT / "notebooks" / html_path.name.replace(".slides.html", ".ipynb")
+            if not nb.exists():
+                continue
+            checked.append((html_path.name, _check_deck(server, html_path.name, nb)))
+    print("decks checked:", checked)
+    assert checked
+
+
+HANGUL_PAGE = """<!doctype html><meta charset="utf-8"><body><canvas id="c"></canvas><pre id="out"></pre>
+<p style="font-size:40px">한국어 모델을 공유합니다 · 토큰화</p>
+<script>
+function glyph(ch) {
+  const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+  const g = c.getContext('2d'); g.fillStyle = '#fff'; g.fillRect(0, 0, 64, 64);
+  g.fillStyle = '#000'; g.font = '48px sans-serif'; g.textBaseline = 'top'; g.fillText(ch, 4, 4);
+  const d = g.getImageData(0, 0, 64, 64).data; let s = ''; let ink = 0;
+  for (let i = 0; i < d.length; i += 4) { const on = d[i] < 128 ? 1 : 0; s += on; ink += on; }
+  return {bits: s, ink: ink};
+}
+const names = ['한', '국', '어', '토', '\\uE000', '\\uE001'];
+const r = {}; for (const n of names) r[n] = glyph(n);
+document.getElementById('out').textContent = JSON.stringify({
+  ink: names.map(n => r[n].ink),
+  hangul_distinct: new Set(['한','국','어','토'].map(n => r[n].bits)).size,
+  hangul_equals_tofu: ['한','국','어','토'].filter(n => r[n].bits === r['\\uE000'].bits).length,
+});
+</script>"""
+
+
+def test_hangul_renders_as_glyphs(tmp_path):
+    (tmp_path / "hangul.html").write_text(HANGUL_PAGE, encoding="utf-8")
+    with LocalServer(tmp_path) as server:
+        dom = dump_dom(server, server.url("hangul.html"))
+        shot = screenshot(server, server.url("hangul.html"), tmp_path / "hangul.png")
+    m = re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)
+    assert m, "the Hangul test page did not run"
+    res = json.loads(html.unescape(m.group(1)) if hasattr(html, "unescape") else m.group(1))
+    assert all(i > 20 for i in res["ink"][:4]), f"Hangul drew (almost) nothing: {res}"
+    # Missing glyphs all become the same .notdef box; real glyphs differ from each other and from it.
+    assert res["hangul_distinct"] == 4 and res["hangul_equals_tofu"] == 0, (
+        f"Hangul renders as boxes (tofu): {res}. Install a CJK font: apt-get install -y fonts-noto-cjk")
+    assert ink_fraction(shot) > 0.005
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_jupyterlab_serves_notebook(tmp_path):
+    port = _free_port()
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", f"--port={port}",
+           "--ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=",
+           "--ServerApp.open_browser=False", f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}/lab/tree/{NB00.name}"
+        deadline, last = time.time() + 60, None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (loopback)
+                    body = resp.read().decode("utf-8", "replace")
+                    status = resp.status
+                break
+            except OSError as exc:
+                last = exc
+                if proc.poll() is not None:
+                    pytest.fail(f"jupyter lab exited: {proc.stdout.read().decode()[-2000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"jupyter lab did not answer on {url} within 60 s ({last})")
+        assert status == 200
+        assert "jupyter-config-data" in body and "JupyterLab" in body, body[:500]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/{NB00.name}", timeout=10) as resp:
+            model = json.loads(resp.read())
+        assert model["type"] == "notebook" and model["content"]["cells"], "the notebook did not load"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_offline_bertviz_draws_attention(tmp_path):
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    bertviz = pytest.importorskip("bertviz")
+    from course_utils import viz
+
+    try:
+        js = viz.bertviz_js_dir()
+    except viz.BertvizOfflineError as exc:
+        pytest.skip(f"npm registry needed once for d3/jQuery: {exc}")
+    torch.manual_seed(0)
+    cfg = transformers.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                  intermediate_size=64, attn_implementation="eager")
+    model = transformers.BertModel(cfg).eval()
+    tokens = ["[CLS]", "the", "cat", "sat", "[SEP]"]
+    with torch.no_grad():
+        out = model(torch.tensor([[2, 5, 6, 7, 3]]), output_attentions=True)
+    assert len(out.attentions) == 2
+    raw = bertviz.head_view(out.attentions, tokens, html_action="return").data
+    assert "cdnjs.cloudflare.com" in raw
+    page = viz.bertviz_offline_html(raw, js_dir=js)
+    assert "require.min.js" not in page
+    (tmp_path / "raw.html").write_text("<!doctype html><meta charset='utf-8'><body>" + raw, encoding="utf-8")
+    (tmp_path / "bertviz.html").write_text("<!doctype html><meta charset='utf-8'><body>" + page, encoding="utf-8")
+    with LocalServer(tmp_path) as server:
+        dom = dump_dom(server, server.url("bertviz.html"))
+        assert not server.failures(), server.failures()
+        server.log.clear()
+        raw_dom = dump_dom(server, server.url("raw.html"))
+        assert any(r["external"] for r in server.log), "control: bertviz's own HTML should reach for the CDN"
+    lines = re.findall(r"<line\b[^>]*>", dom)
+    assert "<svg" in dom and len(lines) == 2 * 5 * 5, f"{len(lines)} attention lines drawn (expected 50)"
+    visible = [ln for ln in lines if 'visibility="hidden"' not in ln]
+    assert visible and any(re.search(r'stroke-opacity="0\.[0-9]*[1-9]', ln) for ln in visible), \
+        "attention lines have no opacity (nothing drawn)"
+    assert "<line" not in raw_dom, "control: without the fix, nothing is drawn offline"

@@ -1,0 +1,90 @@
+"""course_utils.slides: slide counts from metadata, offline deck HTML, npm errors (no browser needed)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import slides
+
+ROOT = Path(__file__).resolve().parent.parent
+NB00 = ROOT / "notebooks" / "00_setup_and_gpu_check.ipynb"
+
+
+def _nb(types):
+    nb = nbformat.v4.new_notebook()
+    for t in types:
+        cell = nbformat.v4.new_markdown_cell(f"cell {t}")
+        if t is not None:
+            cell.metadata["slideshow"] = {"slide_type": t}
+        nb.cells.append(cell)
+    return nb
+
+
+@pytest.mark.parametrize("types, slides_, total", [
+    (["slide", "-", "fragment", "slide", "subslide", "notes", "skip"], 2, 3),
+    (["skip", "notes", "-", "subslide", "slide"], 2, 3),   # first visible cell starts slide 1
+    ([None, None], 1, 1),
+    (["skip", "fragment", "slide", "subslide", "subslide"], 2, 4),
+])
+def test_expected_slide_count(types, slides_, total):
+    assert slides.expected_slide_count(_nb(types)) == {"slides": slides_, "total": total}
+
+
+def test_all_hidden_is_an_error():
+    with pytest.raises(slides.SlidesError, match="nothing to show"):
+        slides.expected_slide_count(_nb(["skip", "notes"]))
+
+
+def test_every_notebook_has_slide_metadata():
+    nbs = slides.select_notebooks()
+    assert NB00 in nbs
+    for p in nbs:
+        nb = nbformat.read(p, as_version=4)
+        missing = [i for i, c in enumerate(nb.cells) if "slide_type" not in c.metadata.get("slideshow", {})]
+        assert not missing, f"{p.name}: cells without slideshow.slide_type: {missing}"
+        assert slides.expected_slide_count(nb)["total"] >= 2
+
+
+def test_npm_unreachable_gives_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")   # nothing listens on port 9
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/")
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
+    monkeypatch.setenv("npm_config_offline", "false")
+    with pytest.raises(slides.SlidesError) as err:
+        slides.fetch_js_packages(tmp_path / "js", {"jquery": "2.2.4"}, quiet=True)
+    msg = str(err.value)
+    assert "jquery@2.2.4" in msg and "npm registry" in msg and "never committed" in msg
+
+
+def test_offline_deck_html(tmp_path):
+    try:
+        prefix = slides.fetch_js_packages(ROOT / "build" / "slides" / ".npm", quiet=True)
+    except slides.SlidesError as exc:
+        pytest.skip(f"npm registry needed once: {exc}")
+    slides.install_deck_assets(tmp_path, prefix)
+    r = slides.build_deck(NB00, tmp_path, do_execute=False)
+    html = r["html"].read_text(encoding="utf-8")
+    # nothing is loaded from the network: every src/href of scripts, styles and images is local
+    remote = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="(https?:)?//[^"]+"', html)
+    assert not remote, remote
+    assert "import mermaid" not in html and "colab-badge.svg" not in html
+    for rel in ("reveal.js/dist/reveal.js", "reveal.js/plugin/notes/notes.js", "vendor/require.js",
+                "vendor/jquery.min.js", "reveal.js/dist/theme/white.css"):
+        assert (tmp_path / rel).is_file(), rel
+    assert html.count('src="vendor/require.js"') == 1 and 'href="reveal.js/dist/theme/white.css"' in html
+    assert html.count("<section") == r["slides"] + r["total"]     # outer slides + leaf slides
+    assert "한국어" in html
+
+
+def test_no_js_in_repository():
+    """Third-party JS/CSS is fetched at build time only: nothing under version control."""
+    import subprocess
+
+    out = subprocess.run(["git", "ls-files", "*.js", "*.mjs", "*.css"], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert out.stdout.strip() == "", out.stdout
