@@ -82,7 +82,8 @@ def amp_dtype(device=None):
     device = torch.device(device) if device is not None else get_device()
     if device.type != "cuda":
         return None
-    if torch.cuda.is_bf16_supported():
+    # including_emulation=False: a T4 (sm_75) only emulates bf16, slowly; it gets fp16 instead.
+    if torch.cuda.is_bf16_supported(including_emulation=False):
         return torch.bfloat16
     return torch.float16
 
