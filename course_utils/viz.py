@@ -1,0 +1,574 @@
+"""Attention visualisations: offline bertviz (and, further down, heatmaps).
+
+Lessons: ``04``/``05`` (attention), and every notebook that shows bertviz.
+
+Offline bertviz
+---------------
+bertviz 1.4.1 loads require.js 2.3.6, d3 5.7.0 and jQuery 2.0.0 from cdnjs, so its views are
+blank without internet. :func:`bertviz_offline_html` turns the HTML that bertviz returns with
+``html_action="return"`` into HTML that needs no network (REFERENCE §9): the require.js CDN tag
+is removed, d3 5.7.0 and jQuery 2.2.4 are inlined (read from the npm cache in
+``env.cache_dir("js")``, fetched from the npm registry at run time, never committed), and
+bertviz's own script runs inside a tiny local ``require``/``requirejs`` shim. The shim only
+shadows ``require`` inside bertviz's script, and jQuery/d3 are loaded as private copies, so a
+page that has its own require.js or jQuery (classic Notebook, slides) is left alone.
+
+:func:`show_bertviz` calls a view (``bertviz.head_view``, ``bertviz.model_view``, ...) with
+``html_action="return"``, applies the fix **always** (the result is self-contained, so it works
+online, offline, in JupyterLab, Colab, in exported HTML and in the slide decks) and displays it.
+When the JS files cannot be fetched it says so and falls back to bertviz's CDN HTML, which
+renders only with internet.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import env
+
+# ================================================================ offline bertviz (self-contained)
+
+BERTVIZ_JS = {"d3": "5.7.0", "jquery": "2.2.4"}
+_REQUIRE_TAG_RE = re.compile(
+    r"<script[^>]*\bsrc=[\"'][^\"']*require(?:\.min)?\.js[\"'][^>]*>\s*</script>", re.I)
+_INLINE_SCRIPT_RE = re.compile(r"<script(?P<attrs>(?![^>]*\bsrc=)[^>]*)>(?P<body>.*?)</script>", re.I | re.S)
+_SHIM_ID = "__bertCourseBertviz"
+
+
+class BertvizOfflineError(RuntimeError):
+    """The JS files for offline bertviz are not available (npm registry unreachable)."""
+
+
+def bertviz_js_dir(fetch: bool = True) -> Path:
+    """The npm prefix holding d3 5.7.0 and jQuery 2.2.4 (``env.cache_dir("js")``).
+
+    Fetches them from the npm registry when missing and ``fetch`` is true (needs the registry
+    once; later calls are offline). Raises :class:`BertvizOfflineError` when they are unavailable.
+    """
+    from .slides import SlidesError, _installed_version, fetch_js_packages
+
+    prefix = env.cache_dir("js")
+    if all(_installed_version(prefix, n) == v for n, v in BERTVIZ_JS.items()):
+        return prefix
+    if not fetch:
+        raise BertvizOfflineError(f"d3 {BERTVIZ_JS['d3']} and jQuery {BERTVIZ_JS['jquery']} are not in {prefix}")
+    try:
+        return fetch_js_packages(prefix, BERTVIZ_JS, quiet=True)
+    except SlidesError as exc:
+        raise BertvizOfflineError(str(exc)) from exc
+
+
+def _js_source(prefix: Path, name: str) -> str:
+    rel = {"d3": "d3/dist/d3.min.js", "jquery": "jquery/dist/jquery.min.js"}[name]
+    text = (prefix / "node_modules" / rel).read_text(encoding="utf-8")
+    return text.replace("</script", "<\\/script")  # must not close the inline <script>
+
+
+def _shim_script(prefix: Path) -> str:
+    """One <script> that loads private copies of jQuery and d3 and defines the require shim."""
+    return (
+        "<script type=\"text/javascript\">\n"
+        f"if (!window.{_SHIM_ID}) (function () {{\n"
+        "  var mods = {};\n"
+        "  function load(name, fn) { var m = {exports: {}}; fn.call(window, m, m.exports, undefined);"
+        " mods[name] = m.exports; }\n"
+        "  load('jquery', function (module, exports, define) {\n" + _js_source(prefix, "jquery") + "\n});\n"
+        "  load('d3', function (module, exports, define) {\n" + _js_source(prefix, "d3") + "\n});\n"
+        "  function requirejs(deps, cb) {\n"
+        "    if (typeof deps === 'string') return mods[deps];\n"
+        "    var args = deps.map(function (d) { if (!(d in mods)) throw new Error("
+        "'offline bertviz: no local module ' + d); return mods[d]; });\n"
+        "    if (cb) setTimeout(function () { cb.apply(window, args); }, 0);\n"
+        "  }\n"
+        "  requirejs.config = function () {};\n"
+        f"  window.{_SHIM_ID} = {{require: requirejs, requirejs: requirejs, modules: mods}};\n"
+        "})();\n</script>\n"
+    )
+
+
+def bertviz_offline_html(html: str, js_dir: Optional[Path] = None) -> str:
+    """Make bertviz HTML (``view(..., html_action="return").data``) render with no network.
+
+    ``js_dir`` is an npm prefix holding d3 5.7.0 and jQuery 2.2.4 (default:
+    :func:`bertviz_js_dir`, which fetches them once from the npm registry).
+    Raises :class:`BertvizOfflineError` when the JS files are unavailable.
+    """
+    if hasattr(html, "data"):          # an IPython HTML object
+        html = html.data
+    if not isinstance(html, str) or "require" not in html:
+        raise ValueError("bertviz_offline_html expects the HTML string that a bertviz view returns with "
+                         "html_action='return' (use its .data)")
+    prefix = Path(js_dir) if js_dir is not None else bertviz_js_dir()
+    html = _REQUIRE_TAG_RE.sub("", html)
+
+    def wrap(m: re.Match) -> str:
+        body = m.group("body")
+        if "require" not in body:
+            return m.group(0)
+        return (f"<script{m.group('attrs')}>\n(function (require, requirejs, define) {{\n{body}\n}})"
+                f".call(window, window.{_SHIM_ID}.require, window.{_SHIM_ID}.requirejs, undefined);\n</script>")
+
+    return _shim_script(prefix) + _INLINE_SCRIPT_RE.sub(wrap, html)
+
+
+def show_bertviz(view_fn: Callable, *args, display: bool = True, **kwargs):
+    """Call a bertviz view with ``html_action="return"``, make it work offline, and display it.
+
+    ``show_bertviz(bertviz.head_view, attention, tokens)`` or
+    ``show_bertviz(bertviz.model_view, attention=att, tokens=toks)``. Returns the
+    ``IPython.display.HTML`` object shown. If the JS files cannot be fetched from the npm
+    registry, prints what to do and shows bertviz's own HTML (it needs internet to render).
+    """
+    from IPython.display import HTML
+    from IPython.display import display as _display
+
+    kwargs["html_action"] = "return"
+    raw = view_fn(*args, **kwargs)
+    try:
+        out = HTML(bertviz_offline_html(raw.data))
+    except BertvizOfflineError as exc:
+        offline = env.requested_profile() == "offline" or not env.hub_reachable()
+        print("[bert-course] bertviz: could not prepare the offline JavaScript (d3, jQuery): "
+              f"{str(exc).splitlines()[0]}\n[bert-course] Showing bertviz's original HTML, which loads them "
+              "from cdnjs" + (" and will stay BLANK without internet." if offline else "."))
+        out = raw
+    if display:
+        _display(out)
+    return out
+
+
+__all__ = ["BertvizOfflineError", "bertviz_js_dir", "bertviz_offline_html", "show_bertviz"]
+
+# ================================================================ end of offline bertviz
+
+# --- plots (notebooks 01-03)
+# Korean font helper, top-k bar charts (02 fill-mask), token-count histograms (01), NSP bars (03).
+
+_KOREAN_FONT_NAMES = (
+    "NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR", "Source Han Sans KR",
+    "Malgun Gothic", "Apple SD Gothic Neo", "AppleGothic", "Noto Sans CJK JP", "Noto Sans CJK SC",
+    "Noto Serif CJK KR", "UnDotum", "Baekmuk Gulim",
+)
+_KOREAN_FONT_FILE_HINTS = ("nanum", "notosanscjk", "notoserifcjk", "notosanskr", "sourcehansans", "malgun",
+                           "applegothic", "undotum", "baekmuk")
+_korean_font_state: dict = {"name": None, "warned": False, "done": False}
+
+
+def _register_system_cjk_fonts() -> None:
+    """Add CJK font files that matplotlib's cached font list does not know yet (e.g. NanumGothic
+    installed with apt in Colab after matplotlib was imported)."""
+    from matplotlib import font_manager as fm
+
+    known = {getattr(f, "fname", "") for f in fm.fontManager.ttflist}
+    for path in fm.findSystemFonts():
+        low = path.lower().replace("-", "").replace("_", "")
+        if path not in known and any(h in low for h in _KOREAN_FONT_FILE_HINTS):
+            try:
+                fm.fontManager.addfont(path)
+            except Exception:  # an unreadable font file is not our problem
+                pass
+
+
+def find_korean_font() -> "str | None":
+    """Name of an installed font with Hangul glyphs (NanumGothic, Noto Sans CJK KR …), or ``None``."""
+    from matplotlib import font_manager as fm
+
+    for attempt in range(2):
+        names = {f.name for f in fm.fontManager.ttflist}
+        for name in _KOREAN_FONT_NAMES:
+            if name in names:
+                return name
+        if attempt == 0:
+            _register_system_cjk_fonts()
+    return None
+
+
+def use_korean_font(quiet: bool = False) -> "str | None":
+    """Make matplotlib draw Hangul (lessons 01–03): put an installed CJK font first in ``font.sans-serif``.
+
+    Returns the font name, or ``None`` when no CJK font is installed: then the default font stays and a
+    single warning says how to install one (Debian/Ubuntu: ``apt-get install fonts-noto-cjk``; Colab:
+    ``apt-get install fonts-nanum``). Korean labels then show as boxes, nothing fails.
+    """
+    import warnings
+
+    import matplotlib as mpl
+
+    name = _korean_font_state["name"] if _korean_font_state["done"] else find_korean_font()
+    _korean_font_state.update(name=name, done=True)
+    if name is None:
+        if not _korean_font_state["warned"]:
+            _korean_font_state["warned"] = True
+            warnings.warn("No Korean (CJK) font found for matplotlib; Hangul will show as boxes. Install one "
+                          "(`apt-get install fonts-noto-cjk`, in Colab `apt-get install fonts-nanum`) and restart "
+                          "the kernel.", UserWarning, stacklevel=2)
+        return None
+    sans = [f for f in mpl.rcParams["font.sans-serif"] if f != name]
+    mpl.rcParams["font.sans-serif"] = [name] + sans
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["axes.unicode_minus"] = False     # CJK fonts often lack U+2212 (minus sign)
+    if not quiet:
+        print(f"matplotlib font for Korean: {name}")
+    return name
+
+
+def plot_top_k(predictions, title: str = "", ax=None, color: str = "tab:blue"):
+    """Horizontal bar chart of fill-mask predictions (lesson 02).
+
+    ``predictions``: the list of dicts from ``pipeline("fill-mask")`` (``token_str``, ``score``) or
+    ``(token, probability)`` pairs, best first. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = [(p["token_str"], float(p["score"])) if isinstance(p, dict) else (str(p[0]), float(p[1]))
+            for p in predictions]
+    if not rows:
+        raise ValueError("plot_top_k: no predictions to plot.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 0.45 * len(rows) + 1))
+    labels = [t.strip() for t, _ in rows][::-1]
+    scores = [s for _, s in rows][::-1]
+    bars = ax.barh(range(len(rows)), scores, color=color)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_xlabel("probability")
+    ax.set_xlim(0, min(1.0, max(scores) * 1.25 + 1e-6))
+    for bar, s in zip(bars, scores):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {s:.3f}", va="center", fontsize=9)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_token_counts(counts: dict, ax=None, bins=None, title: str = "Tokens per review"):
+    """Overlaid histograms of tokens per text, one per tokenizer (lesson 01).
+
+    ``counts``: ``{"tokenizer name": [n_tokens per text, ...]}``. The legend shows each mean.
+    Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not counts:
+        raise ValueError("plot_token_counts: counts is empty.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    top = max(max(v) for v in counts.values() if len(v))
+    if bins is None:
+        bins = np.arange(0, top + 3, max(1, (top + 2) // 30))
+    for name, values in counts.items():
+        values = np.asarray(values)
+        ax.hist(values, bins=bins, alpha=0.45, label=f"{name} (mean {values.mean():.1f})")
+    ax.set_xlabel("tokens per text (without [CLS]/[SEP])")
+    ax.set_ylabel("texts")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_nsp(pairs_probs: dict, ax=None, title: str = "P(IsNext)"):
+    """Bars of P(IsNext) for named sentence pairs (lesson 03): ``{"label": p_isnext}``. Returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if not pairs_probs:
+        raise ValueError("plot_nsp: nothing to plot.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.5 * len(pairs_probs) + 1))
+    names = list(pairs_probs)[::-1]
+    vals = [float(pairs_probs[n]) for n in names]
+    ax.barh(range(len(names)), vals, color=["tab:green" if v >= 0.5 else "tab:red" for v in vals])
+    ax.set_yticks(range(len(names)), names)
+    ax.axvline(0.5, color="grey", lw=1, ls="--")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("P(IsNext)")
+    ax.set_title(title)
+    return ax
+
+
+# --- attention and embedding plots (notebooks 04-05)
+# Static attention heatmaps (they show on GitHub and in slides, unlike bertviz's JavaScript),
+# attention-pattern scores, bertviz's neuron view on safetensors weights, similarity matrices, PCA.
+
+def attention_array(attentions, batch_index: int = 0):
+    """``outputs.attentions`` (tuple of ``[B, heads, T, T]``, one per layer) → NumPy ``[layers, heads, T, T]``.
+
+    Raises a clear error for the empty tuple that sdpa attention returns (REFERENCE §4, §9).
+    """
+    import numpy as np
+
+    if attentions is None or len(attentions) == 0:
+        raise ValueError("attentions are empty: the model ran with sdpa attention, which does not return them. "
+                         "Load it with attn_implementation='eager' (models.load_model(..., attentions=True)) "
+                         "or call model.set_attn_implementation('eager').")
+    layers = []
+    for a in attentions:
+        a = a.detach().float().cpu().numpy() if hasattr(a, "detach") else np.asarray(a, dtype=np.float32)
+        if a.ndim == 4:
+            a = a[batch_index]
+        if a.ndim != 3 or a.shape[-1] != a.shape[-2]:
+            raise ValueError(f"attention of shape {a.shape}: expected [batch, heads, tokens, tokens].")
+        layers.append(a)
+    return np.stack(layers)
+
+
+def attention_mass(attentions, key_positions, query_positions=None):
+    """Share of attention that goes to ``key_positions``, per layer and head → ``[layers, heads]``.
+
+    For each query token (default: all), sum its attention weights over the keys in ``key_positions``
+    (e.g. where the token is [SEP]), then average over the query tokens. 1.0 means every token looks
+    only at those keys.
+    """
+    A = attention_array(attentions)
+    keys = list(key_positions)
+    if not keys:
+        raise ValueError("attention_mass: key_positions is empty.")
+    queries = list(range(A.shape[-1])) if query_positions is None else list(query_positions)
+    return A[:, :, queries][:, :, :, keys].sum(-1).mean(-1)
+
+
+def offset_attention_scores(attentions, offset: int, skip_positions=()):
+    """How strongly each head attends from token ``i`` to token ``i + offset`` → ``[layers, heads]``.
+
+    ``offset=-1``: previous-token heads; ``offset=+1``: next-token heads. The score is the average of
+    ``A[i, i+offset]`` over the positions where both tokens exist and neither is in
+    ``skip_positions`` (pass the [CLS]/[SEP] positions so that the special tokens do not count).
+    A uniform head over ``T`` tokens scores about ``1/T``; a perfect offset head scores 1.
+    """
+    import numpy as np
+
+    A = attention_array(attentions)
+    T = A.shape[-1]
+    skip = set(int(p) for p in skip_positions)
+    pairs = [(i, i + offset) for i in range(T) if 0 <= i + offset < T and i not in skip and i + offset not in skip]
+    if not pairs:
+        raise ValueError(f"offset_attention_scores: no token pairs at offset {offset} (T={T}, skipped {sorted(skip)}).")
+    q = np.array([p[0] for p in pairs])
+    k = np.array([p[1] for p in pairs])
+    return A[:, :, q, k].mean(-1)
+
+
+def top_heads(scores, k: int = 3) -> list:
+    """The ``k`` (layer, head, score) triples with the highest scores in a ``[layers, heads]`` array."""
+    import numpy as np
+
+    scores = np.asarray(scores)
+    order = np.argsort(scores, axis=None)[::-1][:k]
+    return [(int(i // scores.shape[1]), int(i % scores.shape[1]), float(scores.flat[i])) for i in order]
+
+
+def plot_attention_head(attn, tokens, ax=None, title: str = "", cmap: str = "Blues", vmax=None):
+    """Heatmap of one head: rows = query tokens (who looks), columns = key tokens (looked at)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    attn = np.asarray(attn.detach().cpu() if hasattr(attn, "detach") else attn, dtype=float)
+    if attn.shape != (len(tokens), len(tokens)):
+        raise ValueError(f"plot_attention_head: attention {attn.shape} does not match {len(tokens)} tokens.")
+    if ax is None:
+        size = max(3.5, 0.32 * len(tokens) + 1.5)
+        _, ax = plt.subplots(figsize=(size, size))
+    im = ax.imshow(attn, cmap=cmap, vmin=0, vmax=vmax if vmax is not None else max(attn.max(), 1e-6))
+    ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
+    ax.set_xlabel("key (attended to)")
+    ax.set_ylabel("query (attending)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return ax
+
+
+def plot_attention_heads(attentions, tokens, heads, ncols: int = 3, titles=None, suptitle: str = ""):
+    """Heatmaps of chosen ``heads`` = [(layer, head), ...] side by side. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    A = attention_array(attentions)
+    heads = list(heads)
+    if not heads:
+        raise ValueError("plot_attention_heads: no (layer, head) pairs given.")
+    for layer, head in heads:
+        if not (0 <= layer < A.shape[0] and 0 <= head < A.shape[1]):
+            raise IndexError(f"head ({layer}, {head}) does not exist: the model has {A.shape[0]} layers × "
+                             f"{A.shape[1]} heads (0-based).")
+    ncols = min(ncols, len(heads))
+    nrows = -(-len(heads) // ncols)
+    size = max(3.2, 0.28 * len(tokens) + 1.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for n, (layer, head) in enumerate(heads):
+        title = titles[n] if titles else f"layer {layer} · head {head}"
+        plot_attention_head(A[layer, head], tokens, ax=axes[n // ncols][n % ncols], title=title)
+    for n in range(len(heads), nrows * ncols):
+        axes[n // ncols][n % ncols].axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_head_grid(attentions, layers=None, heads=None, cell: float = 1.1, title: str = ""):
+    """Every head of every layer as a small heatmap (rows = layers, columns = heads). Returns the Figure.
+
+    Token labels are left out: the grid is for spotting shapes (diagonals, vertical stripes on
+    [CLS]/[SEP], uniform heads), then :func:`plot_attention_heads` zooms in.
+    """
+    import matplotlib.pyplot as plt
+
+    A = attention_array(attentions)
+    layers = list(range(A.shape[0])) if layers is None else list(layers)
+    heads = list(range(A.shape[1])) if heads is None else list(heads)
+    fig, axes = plt.subplots(len(layers), len(heads), figsize=(cell * len(heads), cell * len(layers)),
+                             squeeze=False)
+    for r, layer in enumerate(layers):
+        for c, head in enumerate(heads):
+            ax = axes[r][c]
+            ax.imshow(A[layer, head], cmap="Blues", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"h{head}", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"L{layer}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_per_layer(series: dict, ylabel: str, ax=None, title: str = "", ylim=None):
+    """Lines over layers: ``{"label": values per layer}`` (e.g. attention mass on [SEP]). Returns the Axes."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not series:
+        raise ValueError("plot_per_layer: nothing to plot.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.2))
+    for label, values in series.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(range(len(values)), values, marker="o", label=label)
+    ax.set_xlabel("layer (0 = first encoder layer)")
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_head_scores(scores, ax=None, title: str = "", cmap: str = "magma", annotate: bool = True):
+    """A ``[layers, heads]`` score array as a heatmap, each cell annotated. Returns the Axes."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    scores = np.asarray(scores, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * scores.shape[1] + 2, 0.45 * scores.shape[0] + 1.2))
+    im = ax.imshow(scores, cmap=cmap, vmin=0, vmax=max(1e-6, scores.max()))
+    ax.set_xticks(range(scores.shape[1]))
+    ax.set_yticks(range(scores.shape[0]))
+    ax.set_xlabel("head")
+    ax.set_ylabel("layer")
+    if annotate:
+        for (r, c), v in np.ndenumerate(scores):
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6,
+                    color="black" if v > 0.6 * scores.max() else "white")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return ax
+
+
+def neuron_view_model(model):
+    """bertviz's own ``BertModel`` (needed by ``bertviz.neuron_view``) with ``model``'s weights.
+
+    ``neuron_view.show`` only works with bertviz's bundled fork of an old BERT implementation, whose
+    ``from_pretrained`` reads a ``pytorch_model.bin``. Instead of a pickle, this builds that class from
+    the transformers config and copies the (safetensors-loaded) weights of a transformers ``BertModel``:
+    the parameter names are the same. Raises when any weight is missing or left over.
+    """
+    from bertviz.transformers_neuron_view import BertConfig as NVConfig
+    from bertviz.transformers_neuron_view import BertModel as NVModel
+
+    base = getattr(model, "bert", model)           # BertFor... → its BertModel
+    cfg = base.config
+    if getattr(cfg, "model_type", None) != "bert":
+        raise ValueError(f"neuron_view_model: needs a BERT model, got model_type={getattr(cfg, 'model_type', None)!r}.")
+    if getattr(cfg, "position_embedding_type", "absolute") != "absolute":
+        raise ValueError("neuron_view_model: bertviz's BERT supports absolute position embeddings only.")
+    nv_cfg = NVConfig(vocab_size_or_config_json_file=cfg.vocab_size, hidden_size=cfg.hidden_size,
+                      num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
+                      intermediate_size=cfg.intermediate_size, hidden_act=cfg.hidden_act,
+                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                      max_position_embeddings=cfg.max_position_embeddings, type_vocab_size=cfg.type_vocab_size,
+                      layer_norm_eps=cfg.layer_norm_eps)
+    nv = NVModel(nv_cfg)
+    state = {k: v.detach().float().cpu() for k, v in base.state_dict().items()}
+    result = nv.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(f"neuron_view_model: weights do not match bertviz's BERT (missing {result.missing_keys[:5]}, "
+                         f"unexpected {result.unexpected_keys[:5]}).")
+    return nv.eval()
+
+
+def plot_similarity_matrix(sim, labels, ax=None, title: str = "", vmin=None, vmax: float = 1.0,
+                           annotate: bool = True, cmap: str = "viridis"):
+    """A square similarity matrix (e.g. cosine) with text labels on both axes. Returns the Axes."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sim = np.asarray(sim, dtype=float)
+    if sim.ndim != 2 or sim.shape[0] != sim.shape[1] or sim.shape[0] != len(labels):
+        raise ValueError(f"plot_similarity_matrix: matrix {sim.shape} does not match {len(labels)} labels.")
+    short = [lab if len(lab) <= 38 else lab[:36] + "…" for lab in map(str, labels)]
+    if ax is None:
+        n = len(labels)
+        _, ax = plt.subplots(figsize=(0.6 * n + 4.5, 0.55 * n + 1.5))
+    im = ax.imshow(sim, cmap=cmap, vmin=sim.min() if vmin is None else vmin, vmax=vmax)
+    ax.set_xticks(range(len(short)), range(len(short)), fontsize=8)
+    ax.set_yticks(range(len(short)), [f"{i}: {s}" for i, s in enumerate(short)], fontsize=8)
+    if annotate:
+        mid = (sim.min() + vmax) / 2
+        for (r, c), v in np.ndenumerate(sim):
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    color="black" if v > mid else "white")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return ax
+
+
+def plot_pca(features, labels, label_names=None, ax=None, title: str = "", seed: int = 0):
+    """2-D PCA of ``features`` ``[N, D]`` coloured by integer ``labels``. Returns ``(ax, pca)``.
+
+    The axis labels give the share of variance each component explains.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    X = np.asarray(features, dtype=np.float32)
+    y = np.asarray(labels)
+    if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[0] < 3:
+        raise ValueError(f"plot_pca: need features [N≥3, D] and N labels, got {X.shape} and {y.shape}.")
+    pca = PCA(n_components=2, random_state=seed)
+    Z = pca.fit_transform(X)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    for value in np.unique(y):
+        name = label_names[int(value)] if label_names is not None else str(value)
+        sel = y == value
+        ax.scatter(Z[sel, 0], Z[sel, 1], s=12, alpha=0.6, label=f"{name} ({int(sel.sum())})")
+    ev = pca.explained_variance_ratio_
+    ax.set_xlabel(f"PC1 ({ev[0]:.1%} of variance)")
+    ax.set_ylabel(f"PC2 ({ev[1]:.1%} of variance)")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax, pca
+
+
+__all__ += ["attention_array", "attention_mass", "offset_attention_scores", "top_heads", "plot_attention_head",
+            "plot_attention_heads", "plot_head_grid", "plot_per_layer", "plot_head_scores", "neuron_view_model",
+            "plot_similarity_matrix", "plot_pca"]
