@@ -727,7 +727,8 @@ def _build_standin(standin: str, folder: Path, tok) -> Path:
 
     steps = _steps_for(standin)
     t_start = time.perf_counter()
-    print(f"[bert-course] building offline stand-in {standin} ({steps}, once; cached in {folder})")
+    plan = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in steps.items()) if any(steps.values()) else "random init"
+    print(f"[bert-course] building offline stand-in {standin} ({plan}; once, cached in {folder})")
     if standin == "standin-en":
         model = BertForPreTraining.from_pretrained(str(minilm_path()), local_files_only=True,
                                                    use_safetensors=True)

@@ -35,3 +35,4 @@ def test_record_check_rejects_cpu_and_missing_amp():
     train = {"what": "train", "device": "cuda", "dtype": "bfloat16", "autocast": True, "training": True}
     assert check([fwd, train], {"trains": True}) is None
     assert check([], {"framework": "tensorflow"}) is None
+    assert check([], {"runs_model": False}) is None
