@@ -58,7 +58,7 @@ from typing import Optional
 
 from . import env, registry
 
-STANDIN_VERSION = "1"           # bump to invalidate every cached stand-in
+STANDIN_VERSION = "2"           # bump to invalidate every cached stand-in
 TRAIN_BUDGET_ENV = "BERT_COURSE_STANDIN_SCALE"   # multiplies the step budgets below (0 = no training)
 EN_PASSES = 12                  # frozen-MiniLM forward passes collecting features for the English heads
 EN_HEAD_UPDATES = 300           # AdamW updates of the NSP classifier (the MLM head is fitted in closed form)
@@ -214,13 +214,13 @@ def _en_tokenizer_source() -> tuple:
 def _ko_texts_id() -> dict:
     """What the Korean stand-ins train on (for the cache key; nothing is read here)."""
     corpus = env.fixtures_dir() / "corpus" / "ko.txt"
-    return {"corpus": _md5(corpus) if corpus.is_file() else None, "data_py": _module_md5("data"),
+    return {"corpus": _md5(corpus) if corpus.is_file() else None,
             "assets": str(env.assets_dir() or ""), "n_nsmc": N_NSMC}
 
 
 def _en_texts_id() -> dict:
     corpus = env.fixtures_dir() / "corpus" / "en.txt"
-    return {"corpus": _md5(corpus) if corpus.is_file() else None, "data_py": _module_md5("data"),
+    return {"corpus": _md5(corpus) if corpus.is_file() else None,
             "assets": str(env.assets_dir() or ""), "n_imdb": N_IMDB}
 
 
@@ -229,10 +229,7 @@ def _ko_tokenizer_id(standin: str) -> dict:
     mirror = env.mirror_path(rel)
     if mirror is not None:
         return {"mirror": rel, "md5": _md5(mirror)}
-    ident = {"trained": _ko_texts_id()}
-    if standin == "standin-ko-kobert":
-        ident["kobert_py"] = _module_md5("kobert")
-    return ident
+    return {"trained": _ko_texts_id()}
 
 
 def _standin_key(standin: str) -> dict:
@@ -450,20 +447,9 @@ def _split_sentences(text: str) -> list:
 def _corpus_paragraphs(path: Path) -> list:
     if not path.is_file():
         raise env.AssetNotFoundError(f"{path} is missing; it is part of the course repository (data/corpus/).")
-    paragraphs, current = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line.startswith("#"):
-            continue
-        if not line:
-            if current:
-                paragraphs.append(current)
-            current = []
-        else:
-            current.append(line)
-    if current:
-        paragraphs.append(current)
-    return paragraphs
+    from .pretraining import read_paragraphs
+
+    return read_paragraphs(path)
 
 
 def _data_texts(loader: str, n: int) -> Optional[list]:

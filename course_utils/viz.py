@@ -285,6 +285,9 @@ def plot_nsp(pairs_probs: dict, ax=None, title: str = "P(IsNext)"):
     return ax
 
 
+__all__ += ["find_korean_font", "use_korean_font", "plot_top_k", "plot_token_counts", "plot_nsp"]
+
+
 # --- attention and embedding plots (notebooks 04-05)
 # Static attention heatmaps (they show on GitHub and in slides, unlike bertviz's JavaScript),
 # attention-pattern scores, bertviz's neuron view on safetensors weights, similarity matrices, PCA.
