@@ -9,9 +9,16 @@ Modules, by topic (each docstring names the lesson it comes from):
 * ``kobert``       – a transformers-5 compatible KoBERT tokenizer on sentencepiece
 * ``data``         – IMDB / NSMC / KorNLI loaders returning ``datasets.Dataset``
 * ``download``     – progress bar, size/checksum check, atomic writes
-* ``train``        – fine-tuning helpers (metrics, plots, predict)
-* ``viz``          – attention heatmaps, offline bertviz
+* ``train``        – fine-tuning helpers (the course recipe on the HF Trainer, metrics, plots, predict)
+* ``longtext``     – reviews longer than the window: head-only, head+tail, sliding windows (06)
+* ``korean``       – NSMC data-quality report and cleaning (08)
+* ``pretraining``  – MLM masking counts, manual MLM loss, NSP pairs (02, 03)
+* ``embeddings``   – pooling, layer combinations, feature extraction (05)
+* ``viz``          – attention heatmaps, offline bertviz, plots, Korean font
 * ``exercises``    – check functions for the notebook exercises
+* ``tfhub``        – the TF Hub path and its offline SavedModel pair (07)
+* ``slides``       – offline reveal.js decks from the notebooks
+* ``mirror``       – fill a classroom mirror folder while online
 
 Heavy libraries (torch, transformers) are imported lazily, so ``import course_utils`` is fast.
 """
@@ -34,7 +41,8 @@ from .env import (  # noqa: F401  (light imports only)
 __version__ = "0.1.0"
 
 _SUBMODULES = ("env", "device", "registry", "models", "kobert", "data", "download", "train",
-               "viz", "exercises", "tfhub", "slides")
+               "viz", "exercises", "tfhub", "slides", "mirror", "embeddings", "pretraining",
+               "longtext", "korean")
 
 
 def __getattr__(name):  # lazy submodules: course_utils.models etc.
