@@ -145,9 +145,31 @@ def make_trainer(model, tokenizer, train_ds, eval_ds, cfg: FinetuneConfig,
     keep = {"input_ids", "attention_mask", "token_type_ids", "labels", "label", "length"}
     train_ds = train_ds.remove_columns([c for c in train_ds.column_names if c not in keep])
     eval_ds = eval_ds.remove_columns([c for c in eval_ds.column_names if c not in keep])
-    return Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                   processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
-                   compute_metrics=metrics, callbacks=[_record_callback()])
+    return _in_order_trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                                     processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+                                     compute_metrics=metrics, callbacks=[_record_callback()])
+
+
+def _in_order_trainer_class():
+    """``Trainer`` whose evaluation and prediction see the rows in dataset order.
+
+    transformers 5.23's ``Trainer._get_eval_sampler`` reuses the ``LengthGroupedSampler`` of
+    ``train_sampling_strategy="group_by_length"`` for ``evaluate``/``predict``, so ``predict(ds)``
+    returned rows sorted by length: metrics stayed right (labels move with them) but anything that
+    indexes texts by position (confident mistakes, long-review subsets) was wrong. Length grouping
+    only pays off in training; evaluation here is sequential (sharded in order by accelerate when distributed).
+    """
+    from torch.utils.data import SequentialSampler
+    from transformers import Trainer
+
+    class InOrderTrainer(Trainer):
+        def _get_eval_sampler(self, eval_dataset):
+            if eval_dataset is None or not hasattr(eval_dataset, "__len__"):
+                return None
+            # several processes: None lets accelerate shard the rows in order
+            return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
+
+    return InOrderTrainer
 
 
 def loss_history(trainer) -> tuple[list, list, list, list]:
@@ -228,12 +250,16 @@ def plot_confusion_matrix(y_true, y_pred, labels: Sequence[str], ax=None, title=
 
 
 def most_confident_mistakes(texts, y_true, probs, label_names, k: int = 5) -> list[dict]:
-    """The ``k`` wrong predictions the model was most sure about (a good place to find label noise)."""
+    """The ``k`` wrong predictions the model was most sure about (a good place to find label noise).
+
+    Each entry has ``index``: the row's position in ``texts``/``y_true``, so a notebook can check the
+    shown text and true label against its dataset (``ds[m["index"]]``).
+    """
     probs = np.asarray(probs)
     preds = probs.argmax(-1)
     wrong = np.where(preds != np.asarray(y_true))[0]
     order = wrong[np.argsort(-probs[wrong].max(-1))][:k]
-    return [{"text": texts[i] if isinstance(texts[i], str) else " / ".join(texts[i]),
+    return [{"index": int(i), "text": texts[i] if isinstance(texts[i], str) else " / ".join(texts[i]),
              "true": label_names[int(y_true[i])], "pred": label_names[int(preds[i])],
              "confidence": round(float(probs[i].max()), 3)} for i in order]
 

@@ -65,3 +65,35 @@ def test_bad_inputs():
         train.loss_decreased([1.0, 0.5])
     assert train.loss_decreased([3, 3, 2, 1, 1, 0.5, 0.4, 0.3])
     assert not train.loss_decreased([1, 1, 1, 1, 2, 2, 2, 2])
+
+
+def test_predict_keeps_dataset_order(tiny, tmp_path):
+    """Regression (issue 10 §1): with length-grouped training batches, ``trainer.predict`` and
+    ``trainer.evaluate`` must still see the rows in dataset order. transformers 5.23 reuses the
+    LengthGroupedSampler for evaluation, so predictions came back sorted by length."""
+    from course_utils import train
+
+    model, tok, ds, _ = tiny
+    enc = train.tokenize(ds, tok, "text", max_length=16)
+    lengths = list(enc["length"])
+    assert lengths != sorted(lengths) and lengths != sorted(lengths, reverse=True)   # the test can fail
+    cfg = train.FinetuneConfig(batch_size=8, eval_batch_size=8, max_steps=1, output_dir=str(tmp_path))
+    trainer = train.make_trainer(model, tok, enc, enc, cfg)
+    out = trainer.predict(enc)
+    assert out.label_ids.tolist() == list(ds["label"])
+    # and the logits belong to the same rows: compare with plain, batched, in-order inference
+    probs = train.predict_proba(model, tok, ds["text"][:])
+    logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
+    ref = np.exp(logits - logits.max(-1, keepdims=True))
+    ref /= ref.sum(-1, keepdims=True)
+    assert np.allclose(ref, probs, atol=1e-4)
+
+
+def test_most_confident_mistakes_gives_row_index():
+    from course_utils import train
+
+    texts = ["a", "b", "c", "d"]
+    y = [0, 1, 1, 0]
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7]])
+    m = train.most_confident_mistakes(texts, y, probs, ["neg", "pos"], k=5)
+    assert [(x["index"], x["text"], x["true"], x["pred"]) for x in m] == [(1, "b", "pos", "neg"), (3, "d", "neg", "pos")]
