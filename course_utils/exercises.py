@@ -27,8 +27,9 @@ def check(answer: Any, predicate: Callable[[Any], bool], hint: str = "") -> Opti
         return None
     try:
         ok = bool(predicate(answer))
-    except Exception as exc:  # a malformed answer is a wrong answer, not a crash
+    except (TypeError, ValueError) as exc:  # a malformed answer (int("twelve"), list + 1) is a wrong answer
         return _result(False, f"{hint} ({type(exc).__name__}: {exc})")
+    # any other exception is a bug in the checker or the notebook, and is raised, not hidden as "wrong"
     return _result(ok, hint)
 
 
@@ -160,6 +161,8 @@ def ex04_best_head(answer, scores=None) -> Optional[bool]:
     def ok(a):
         layer, head = (int(x) for x in a)
         s = np.asarray(scores)
+        if not (0 <= layer < s.shape[0] and 0 <= head < s.shape[1]):
+            raise ValueError(f"({layer}, {head}) is outside the {s.shape[0]} layers × {s.shape[1]} heads")
         return s[layer, head] == s.max()
     return check(answer, ok, "np.unravel_index(scores.argmax(), scores.shape) gives (layer, head).")
 
