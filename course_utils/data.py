@@ -14,6 +14,21 @@ Where a file comes from (:func:`resolve_data_file`), first match wins:
 Every call records its provenance with :func:`env.record_source`. The same parsers run on
 the real files and on the fixtures.
 
+No silent wrong data (issue 11):
+
+* every accepted mirror or cached file is checked against its size and sha256 (registry for files
+  named like the URL, :data:`MIRROR_FILES` for other accepted names such as
+  ``aclImdb_v1_labeled.tar.gz``); the sha256 is computed once per file version
+  (:func:`cache.file_sha256`, memoised by path, size, mtime and ctime), so later loads only ``stat``;
+* ``BERT_COURSE_ASSETS`` set but the file missing from it: a :class:`env.MirrorIncompleteWarning`
+  naming the paths looked for, then the fallback; ``BERT_COURSE_STRICT_MIRROR=1`` makes it an error;
+* an IMDB tarball must be complete (gzip end marker and CRC, tar end-of-archive block), hold
+  reviews in all four folders, and the real file 12,500 per folder; the parsed cache carries a
+  manifest (row/label counts, file sizes and digests), checked on each load, rebuilt when damaged;
+* cached artefacts are built with :func:`cache.publish` (lock, unique temporary folder, atomic
+  rename, clean-up on error); offline lookups create no cache folders, so the fixtures load even
+  with an unusable cache.
+
 Schemas (all labels are ``datasets.ClassLabel``)::
 
     load_nsmc   -> id: string, text: string, label: ClassLabel(["negative", "positive"])
@@ -41,8 +56,10 @@ Choices, documented once:
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -52,7 +69,7 @@ import zlib
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import env, registry
+from . import cache, env, registry
 from .download import CorruptFileError, DownloadError, fetch, verify  # noqa: F401 (re-export)
 
 NSMC_LABELS = ["negative", "positive"]
@@ -71,7 +88,17 @@ KORNLI_SPLITS = {
 _KORNLI_LENIENT = {"multinli-train", "snli-train"}
 _SNLI_NO_GOLD = "-"
 
-IMDB_PARSER_VERSION = "1"
+IMDB_PARSER_VERSION = "2"   # 2: parsed cache carries manifest.json (row/label counts, file digests)
+IMDB_REAL_COUNTS = {"train": {"neg": 12_500, "pos": 12_500}, "test": {"neg": 12_500, "pos": 12_500}}
+
+# Accepted mirror files that are NOT byte-identical to the registry URL's file, with their own
+# (size, sha256). Files named like the URL are checked against registry.DATA_FILES' size/sha256.
+# Every accepted name thus has a size or digest (issue 11); None = accept unchecked (tests only).
+MIRROR_FILES: dict = {
+    # shared/assets: the official tarball without train/unsup and the *.feat files (SHA256SUMS there)
+    "datasets/imdb/aclImdb_v1_labeled.tar.gz": (
+        28_631_012, "3a444084e27945c71f08050374af39ae63f8e75aafef288ed3b2206d5b79e76a"),
+}
 _IMDB_MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 
 
@@ -86,8 +113,51 @@ def _log(msg: str) -> None:
 # ---------------------------------------------------------------- where files come from
 
 def _cached_download_path(spec: registry.DataFile) -> Path:
+    """Where a verified download of ``spec`` lives (only computed: offline lookups create nothing)."""
     group = spec.name.split("/")[0]
-    return env.cache_dir("downloads", group) / spec.url.rsplit("/", 1)[-1]
+    return env.cache_dir("downloads", group, create=False) / spec.url.rsplit("/", 1)[-1]
+
+
+def expected_file(name: str, path) -> Optional[tuple]:
+    """``(size, sha256)`` that the mirror or cached file ``path`` of data file ``name`` must have
+    (either may be None), or ``None`` when nothing is known about that file name."""
+    spec = registry.data_file(name)
+    path = Path(path)
+    if path.name == spec.url.rsplit("/", 1)[-1]:
+        return (spec.size, spec.sha256) if (spec.size is not None or spec.sha256 is not None) else None
+    root = env.assets_dir()
+    if root is not None:
+        try:
+            rel = path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            rel = None
+        if rel is not None and rel in MIRROR_FILES:
+            return MIRROR_FILES[rel]
+    return None
+
+
+def _check_file(path: Path, expected: Optional[tuple]) -> None:
+    """Size first (free), then the sha256 (once per file version, see :func:`cache.file_sha256`)."""
+    if expected is None:
+        return
+    size, sha = expected
+    if sha is None:
+        verify(path, size=size)
+    else:
+        verify(path, size=size)
+        verify(path, sha256=sha, _actual_sha256=cache.file_sha256(path))
+
+
+def _mirror_file(name: str, spec: registry.DataFile) -> Optional[Path]:
+    for rel in spec.mirror:
+        path = env.mirror_path(rel, warn=False)
+        if path is not None:
+            return path
+    if env.assets_dir() is not None:
+        fallback = (f"the course fixture data/{spec.fixture} (a tiny invented sample)" if spec.fixture
+                    else "a download or a clear error")
+        env.mirror_missing(spec.mirror, what=f"data file {name!r}", fallback=fallback)
+    return None
 
 
 def resolve_data_file(name: str) -> Path:
@@ -100,16 +170,14 @@ def resolve_data_file(name: str) -> Path:
     or cached file with the wrong size/checksum (a corrupt cached file is deleted first).
     """
     spec = registry.data_file(name)
-    url_base = spec.url.rsplit("/", 1)[-1]
+    env.requested_profile()   # a misspelled profile is an error before anything is looked up
 
-    # (1) mirror
-    for rel in spec.mirror:
-        path = env.mirror_path(rel)
-        if path is None:
-            continue
-        if path.is_file() and path.name == url_base and spec.size is not None:
+    # (1) mirror: size and sha256 checked (the sha256 once per file version)
+    path = _mirror_file(name, spec)
+    if path is not None:
+        if path.is_file():
             try:
-                verify(path, size=spec.size)   # cheap; the same file as upstream
+                _check_file(path, expected_file(name, path))
             except CorruptFileError as exc:
                 raise CorruptFileError(
                     f"mirror file for {name!r} is damaged: {exc} Replace it in "
@@ -122,7 +190,7 @@ def resolve_data_file(name: str) -> Path:
     cached = _cached_download_path(spec)
     if cached.exists():
         try:
-            verify(cached, spec.size, spec.sha256)
+            _check_file(cached, (spec.size, spec.sha256))
         except CorruptFileError as exc:
             cached.unlink(missing_ok=True)
             raise CorruptFileError(
@@ -181,8 +249,27 @@ def _read_tsv(path: Path, header: Sequence[str], *, strict: bool, what: str):
         raise env.AssetNotFoundError(f"{what}: file {path} does not exist.")
     n_fields = len(header)
     raw = path.read_bytes()
+    if not raw:
+        raise DataFormatError(
+            f"{what}: {path} is empty (0 bytes). The download or copy failed: delete it and fetch or "
+            "copy it again (see the data README).")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        guess = ""
+        try:
+            raw.decode("cp949")
+            guess = " It decodes as cp949/EUC-KR (Windows Korean), so it was probably saved by Excel or Notepad."
+        except UnicodeDecodeError:
+            pass
+        raise DataFormatError(
+            f"{what}: {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}).{guess} "
+            "Save it as UTF-8 (e.g. `iconv -f cp949 -t utf-8 in.txt > out.txt`, or 'UTF-8' in the editor's "
+            "save dialog), or use the original file."
+        ) from None
     # pandas' C parser ends a line at \n, \r\n or a lone \r: split the same way.
     text_lines = (raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in raw else raw).split(b"\n")
     if text_lines and text_lines[-1] == b"":
@@ -194,6 +281,10 @@ def _read_tsv(path: Path, header: Sequence[str], *, strict: bool, what: str):
             f"{what}: {path} has the wrong header. Expected the tab-separated columns "
             f"{list(header)}, found {list(found)}. Is this the right file (see the data README)?"
         )
+    if len(text_lines) < 2:
+        raise DataFormatError(
+            f"{what}: {path} has the header but no data rows. The file is cut short or was saved "
+            "empty: fetch or copy it again.")
     tabs = n_fields - 1
     bad = [i for i, line in enumerate(text_lines[1:], start=2) if line.count(b"\t") != tabs]
     n_lines = len(text_lines)
@@ -239,21 +330,34 @@ def _to_dataset(columns: dict, features):
 
 # ---------------------------------------------------------------- subsets
 
+def _check_subset_args(n, fraction, what: str) -> None:
+    """Validate ``n``/``fraction`` (called before any file is read)."""
+    import numbers
+
+    if n is not None and fraction is not None:
+        raise ValueError(f"{what}: pass n= or fraction=, not both (got n={n!r}, fraction={fraction!r}).")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0):
+        raise ValueError(f"{what}: n= must be a positive whole number of rows, e.g. n=1000; got {n!r} "
+                         f"({type(n).__name__}).")
+    if fraction is not None:
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
+            raise ValueError(f"{what}: fraction= must be a number in (0, 1], e.g. fraction=0.1; got {fraction!r} "
+                             f"({type(fraction).__name__}).")
+        if not 0 < float(fraction) <= 1:   # also rejects NaN
+            raise ValueError(f"{what}: fraction= must be in (0, 1], got {fraction!r}.")
+
+
 def _subset(ds, n: Optional[int], fraction: Optional[float], seed: int, what: str, column: str = "label"):
     """Stratified, seeded subset of ``ds`` (rows kept in file order)."""
     import numpy as np
 
-    if n is not None and fraction is not None:
-        raise ValueError(f"{what}: pass n= or fraction=, not both (got n={n}, fraction={fraction}).")
+    _check_subset_args(n, fraction, what)
     if n is None and fraction is None:
         return ds
     total = len(ds)
     if fraction is not None:
-        if not 0 < fraction <= 1:
-            raise ValueError(f"{what}: fraction must be in (0, 1], got {fraction}.")
-        n = max(1, int(round(total * fraction)))
-    if not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"{what}: n must be a positive integer, got {n!r}.")
+        n = max(1, int(round(total * float(fraction))))
+    n = int(n)
     if n >= total:
         if n > total:
             _log(f"{what}: asked for n={n:,} rows but the split has {total:,}; using all of them.")
@@ -295,6 +399,7 @@ def load_nsmc(split: str = "train", n: Optional[int] = None, fraction: Optional[
     if empty not in ("drop", "keep"):
         raise ValueError(f"load_nsmc: empty must be 'drop' or 'keep', got {empty!r}.")
     name = f"nsmc/{split}"
+    _check_subset_args(n, fraction, name)
     path = resolve_data_file(name)
     df, lines, _ = _read_tsv(path, NSMC_HEADER, strict=True, what=name)
 
@@ -355,6 +460,7 @@ def load_kornli(split: str = "xnli-dev", n: Optional[int] = None, fraction: Opti
     if split not in KORNLI_SPLITS:
         raise ValueError(f"load_kornli: split must be one of {list(KORNLI_SPLITS)}, got {split!r}.")
     name = KORNLI_SPLITS[split]
+    _check_subset_args(n, fraction, name)
     lenient = split in _KORNLI_LENIENT
     path = resolve_data_file(name)
     df, lines, skipped = _read_tsv(path, KORNLI_HEADER, strict=not lenient, what=name)
@@ -410,34 +516,85 @@ def _imdb_features():
     })
 
 
-def _fixture_tarball(folder: Path) -> Path:
-    """Pack the fixture folder ``…/aclImdb`` into a deterministic .tar.gz in the cache.
+def _imdb_counts(rows: dict) -> dict:
+    return {split: {lab: sum(1 for r in items if r[0] == lab) for lab in IMDB_LABELS}
+            for split, items in rows.items()}
 
-    Offline, IMDB then goes through exactly the same tarball parser as the real file.
-    Keyed by a hash of the fixture's file names and contents.
+
+def _fixture_counts(folder: Path) -> dict:
+    out = {}
+    for split in ("train", "test"):
+        out[split] = {lab: sum(1 for p in (folder / split / lab).glob("*.txt")
+                               if _IMDB_MEMBER.match(f"aclImdb/{split}/{lab}/{p.name}"))
+                      for lab in IMDB_LABELS}
+    return out
+
+
+def _check_counts(counts: dict, expected: Optional[dict], where: str) -> None:
+    """Every split/label must hold reviews; with ``expected`` the counts must match exactly."""
+    empty = [f"aclImdb/{split}/{lab}/" for split in ("train", "test") for lab in IMDB_LABELS
+             if not counts.get(split, {}).get(lab, 0)]
+    if empty:
+        raise DataFormatError(
+            f"imdb: {where} holds no reviews under {', '.join(empty)} (expected files named "
+            "<id>_<rating>.txt). The archive is incomplete or not the IMDB tarball: fetch it again.")
+    for split in ("train", "test"):
+        for lab in IMDB_LABELS:
+            got = counts[split][lab]
+            if expected is not None and got != expected[split][lab]:
+                raise DataFormatError(
+                    f"imdb: {where} holds {got:,} reviews in aclImdb/{split}/{lab}/, expected "
+                    f"{expected[split][lab]:,}. The archive is incomplete or damaged: delete it and fetch it again.")
+
+
+def _fixture_tarball(folder: Path) -> tuple:
+    """Pack the fixture folder ``…/aclImdb`` into a .tar.gz in the cache → ``(path, counts)``.
+
+    Offline, IMDB then goes through exactly the same tarball parser as the real file. Keyed by a
+    hash of the fixture's file names and contents; gzip and tar timestamps are 0. Each use
+    re-reads the (small) tarball completely and checks its counts against the fixture folder; a
+    damaged one is rebuilt (:func:`cache.publish`).
     """
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     h = hashlib.sha256(IMDB_PARSER_VERSION.encode())
     for p in files:
         h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    expected = _fixture_counts(folder)
     target = env.cache_dir("imdb") / f"fixture-{h.hexdigest()[:16]}.tar.gz"
-    if target.exists():
-        return target
-    tmp = target.with_name(target.name + f".{os.getpid()}.part")
-    with tarfile.open(tmp, "w:gz") as tar:
-        for p in files:
-            info = tarfile.TarInfo("aclImdb/" + p.relative_to(folder).as_posix())
-            data = p.read_bytes()
-            info.size, info.mtime, info.mode = len(data), 0, 0o644
-            tar.addfile(info, io.BytesIO(data))
-    os.replace(tmp, target)
-    return target
+
+    def build(staging: Path) -> None:
+        with open(staging, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, \
+                tarfile.open(fileobj=gz, mode="w") as tar:
+            for p in files:
+                info = tarfile.TarInfo("aclImdb/" + p.relative_to(folder).as_posix())
+                data = p.read_bytes()
+                info.size, info.mtime, info.mode = len(data), 0, 0o644
+                tar.addfile(info, io.BytesIO(data))
+
+    def valid(path: Path) -> bool:
+        if not path.exists():
+            return False
+        try:
+            _check_counts(_imdb_counts(_read_imdb(path)), expected, str(path))
+            return True
+        except DataFormatError as exc:
+            _log(f"imdb: the cached fixture tarball is damaged ({exc}); rebuilding it.")
+            return False
+
+    cache.publish(target, build, what="the IMDB fixture tarball", valid=valid,
+                  check=lambda staged: _check_counts(_imdb_counts(_read_imdb(staged)), expected, str(staged)),
+                  extra_stale=[f"{target.name}.*.part"])
+    return target, expected
 
 
-def _imdb_tarball() -> Path:
+def _imdb_tarball() -> tuple:
+    """``(tarball, expected counts or None)``: counts are known for the fixture and for a tarball
+    that passed the real file's size/sha256 check."""
     path = resolve_data_file("imdb/aclImdb")
-    return _fixture_tarball(path) if path.is_dir() else path
+    if path.is_dir():
+        return _fixture_tarball(path)
+    return path, (IMDB_REAL_COUNTS if expected_file("imdb/aclImdb", path) is not None else None)
 
 
 def _tar_key(tarball: Path) -> str:
@@ -446,19 +603,44 @@ def _tar_key(tarball: Path) -> str:
     return f"{st.st_size}-{hashlib.sha256(raw.encode()).hexdigest()[:12]}"
 
 
+class _Counted(io.RawIOBase):
+    """A read-only pass-through that counts the bytes read and keeps the last ``keep`` of them."""
+
+    def __init__(self, raw, keep: int = 1 << 20):
+        self.raw, self.keep, self.total, self.tail = raw, keep, 0, bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        block = self.raw.read(n)
+        self.total += len(block)
+        self.tail += block
+        if len(self.tail) > 2 * self.keep:
+            del self.tail[: -self.keep]
+        return block
+
+
 def _iter_imdb_reviews(tarball: Path):
     """Yield ``(split, label, id, rating, text)`` for each labelled review in ``tarball``.
 
-    Streams the .tar.gz (mode ``r|gz``) without extracting; ignores ``unsup/`` and every
-    other member. Raises :class:`DataFormatError` for an empty review, a non-UTF-8 review or a
-    rating that contradicts its folder (neg ≤ 4, pos ≥ 7).
+    Streams the .tar.gz without extracting; ignores ``unsup/`` and every other member. Raises
+    :class:`DataFormatError` for an empty review, a non-UTF-8 review, a rating that contradicts its
+    folder (neg ≤ 4, pos ≥ 7) and for an **incomplete archive**: the gzip stream must end with its
+    end-of-stream marker and CRC, and the tar stream with its end-of-archive block (tarfile itself
+    stops silently when a cut falls inside a member header). The consumer must exhaust the
+    generator: the completeness checks run after the last review.
     """
+    damaged = (f"delete it and fetch it again (offline: restore it in {env.ASSETS_ENV}, or remove it "
+               "from the cache folder named here).")
     try:
-        tar = tarfile.open(tarball, mode="r|gz")
-    except (tarfile.TarError, OSError) as exc:
-        raise DataFormatError(f"imdb: cannot open {tarball} as a .tar.gz ({exc}); the download "
-                              "may be damaged: delete it and fetch it again.") from exc
-    with tar:
+        gz = gzip.open(tarball, "rb")
+        src = _Counted(gz)
+        tar = tarfile.open(fileobj=src, mode="r|")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise DataFormatError(f"imdb: cannot open {tarball} as a .tar.gz ({exc}); the file is damaged or "
+                              f"truncated: {damaged}") from exc
+    with gz, tar:
         try:
             for member in tar:
                 m = _IMDB_MEMBER.match(member.name)
@@ -467,6 +649,8 @@ def _iter_imdb_reviews(tarball: Path):
                 split, label, num, rating = m.group(1), m.group(2), m.group(3), int(m.group(4))
                 where = f"{member.name} in {tarball}"
                 raw = tar.extractfile(member).read()
+                if len(raw) != member.size:
+                    raise tarfile.ReadError(f"{member.name}: {len(raw)} of {member.size} bytes")
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -478,32 +662,85 @@ def _iter_imdb_reviews(tarball: Path):
                     raise DataFormatError(f"imdb: review {where} has rating {rating}, which does not "
                                           f"fit its folder '{label}' (neg 1–4, pos 7–10).")
                 yield split, label, f"{label}/{num}_{rating}", rating, text
+            end = tar.offset                       # where the end-of-archive block must start
+            while src.read(1 << 20):               # drain: gzip checks its CRC and end marker here
+                pass
         except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-            raise DataFormatError(f"imdb: {tarball} is damaged or truncated ({exc!r}); delete it and "
-                                  "fetch it again.") from exc
+            raise DataFormatError(f"imdb: {tarball} is damaged or truncated ({exc!r}); {damaged}") from exc
+        gap = src.total - end
+        if gap < tarfile.BLOCKSIZE:
+            raise DataFormatError(f"imdb: {tarball} is truncated: the tar stream stops after {end:,} bytes "
+                                  f"without its end-of-archive block; {damaged}")
+        start = len(src.tail) - gap
+        if start >= 0 and any(src.tail[start:start + tarfile.BLOCKSIZE]):
+            raise DataFormatError(f"imdb: {tarball} is damaged: unreadable data where the next member "
+                                  f"header or the end-of-archive block should be (byte {end:,}); {damaged}")
 
 
-def _parse_imdb(tarball: Path, out_dir: Path) -> None:
+def _read_imdb(tarball: Path) -> dict:
+    """All labelled reviews → ``{"train": [(label, num, id, rating, text), …], "test": […]}``."""
     rows = {"train": [], "test": []}
     for split, label, rid, rating, text in _iter_imdb_reviews(tarball):
         rows[split].append((label, int(rid.split("/")[1].split("_")[0]), rid, rating, text))
-    for split, items in rows.items():
-        if not items:
-            raise DataFormatError(f"imdb: {tarball} holds no reviews under aclImdb/{split}/pos|neg/ "
-                                  "(expected files named <id>_<rating>.txt).")
-    tmp = out_dir.with_name(out_dir.name + f".{os.getpid()}.part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    import datasets
+    return rows
 
-    bars_were_on = not datasets.are_progress_bars_disabled()
-    datasets.disable_progress_bars()
+
+_MANIFEST = "manifest.json"
+
+
+def _parse_imdb(tarball: Path, out_dir: Path, expected: Optional[dict] = None) -> None:
+    """Parse ``tarball`` into ``out_dir/{train,test}`` (``save_to_disk``) plus ``manifest.json``
+    (row and label counts, size and sha256 of every file), published atomically."""
+    def build(staging: Path) -> None:
+        rows = _read_imdb(tarball)
+        counts = _imdb_counts(rows)
+        _check_counts(counts, expected, str(tarball))
+        import datasets
+
+        bars_were_on = not datasets.are_progress_bars_disabled()
+        datasets.disable_progress_bars()
+        try:
+            _save_imdb_splits(rows, staging)
+        finally:
+            if bars_were_on:
+                datasets.enable_progress_bars()
+        manifest = {"version": IMDB_PARSER_VERSION, "tarball": str(tarball), "splits": {}}
+        for split in ("train", "test"):
+            files = {p.relative_to(staging).as_posix(): {"size": p.stat().st_size,
+                                                         "sha256": cache.file_sha256(p)}
+                     for p in sorted((staging / split).rglob("*")) if p.is_file()}
+            manifest["splits"][split] = {"rows": sum(counts[split].values()), "labels": counts[split],
+                                         "files": files}
+        (staging / _MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+    cache.publish(out_dir, build, what=f"the parsed IMDB cache of {tarball.name}",
+                  valid=lambda p: _parsed_problem(p) is None, extra_stale=[f"{out_dir.name}.*.part"])
+
+
+def _parsed_problem(out_dir: Path, splits=("train", "test")) -> Optional[str]:
+    """None when the parsed cache matches its manifest (sizes, then sha256 once per file version);
+    else what is wrong."""
+    mf = out_dir / _MANIFEST
+    if not out_dir.exists():
+        return "missing"
     try:
-        _save_imdb_splits(rows, tmp)
-    finally:
-        if bars_were_on:
-            datasets.enable_progress_bars()
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+        if manifest.get("version") != IMDB_PARSER_VERSION:
+            return f"made by parser version {manifest.get('version')!r}"
+        for split in splits:
+            for rel, meta in manifest["splits"][split]["files"].items():
+                p = out_dir / rel
+                if not p.is_file():
+                    return f"{rel} is missing"
+                if p.stat().st_size != meta["size"]:
+                    return f"{rel} has {p.stat().st_size:,} bytes instead of {meta['size']:,}"
+                if cache.file_sha256(p) != meta["sha256"]:
+                    return f"{rel} does not match its recorded sha256"
+    except FileNotFoundError:
+        return f"{_MANIFEST} is missing"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"{_MANIFEST} is unreadable ({exc.__class__.__name__}: {exc})"
+    return None
 
 
 def _save_imdb_splits(rows, tmp: Path) -> None:
@@ -518,6 +755,24 @@ def _save_imdb_splits(rows, tmp: Path) -> None:
         ds.save_to_disk(str(tmp / split))
 
 
+def _load_parsed(out_dir: Path, split: str):
+    """``load_from_disk`` + row and label counts against the manifest; raises ValueError if off."""
+    import datasets
+    import numpy as np
+
+    manifest = json.loads((out_dir / _MANIFEST).read_text(encoding="utf-8"))["splits"][split]
+    try:
+        ds = datasets.load_from_disk(str(out_dir / split))
+    except Exception as exc:  # pyarrow/JSON errors of a damaged folder
+        raise ValueError(f"load_from_disk failed ({exc.__class__.__name__}: {exc})") from exc
+    counts = np.bincount(np.asarray(ds.data.column("label")), minlength=len(IMDB_LABELS))
+    got = {lab: int(counts[i]) for i, lab in enumerate(IMDB_LABELS)}
+    if len(ds) != manifest["rows"] or got != manifest["labels"]:
+        raise ValueError(f"{split} has {len(ds):,} rows {got}, the manifest says {manifest['rows']:,} "
+                         f"{manifest['labels']}")
+    return ds
+
+
 def load_imdb(split: str = "train", n: Optional[int] = None, fraction: Optional[float] = None,
               seed: int = 42):
     """IMDB movie reviews (Maas et al. 2011) as a ``datasets.Dataset`` (lessons 06–09).
@@ -527,23 +782,68 @@ def load_imdb(split: str = "train", n: Optional[int] = None, fraction: Optional[
     ``ClassLabel(["neg", "pos"])``. Real splits: 25,000 each, 12,500 per label.
 
     Reads ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`` straight from the .tar.gz
-    (streaming, no extraction; ``unsup`` and other files are ignored). The parsed splits are
+    (streaming, no extraction; ``unsup`` and other files are ignored); an incomplete archive is an
+    error, and the real file must give 12,500 reviews per label and split. The parsed splits are
     cached with ``save_to_disk`` under ``env.cache_dir("imdb", "parsed")``, keyed by the
-    tarball's path, size and mtime, so later loads take well under a second. Offline without a
-    mirror the fixture folder is packed into a tarball first, so the same parser runs.
+    tarball's path, size and mtime, with a ``manifest.json`` of row/label counts and file digests:
+    each load checks it (sizes always, sha256 once per file version) and a damaged cache is
+    rebuilt, so later loads take well under a second. Offline without a mirror the fixture folder
+    is packed into a tarball first, so the same parser runs.
     """
-    import datasets
-
     if split not in ("train", "test"):
         raise ValueError(f"load_imdb: split must be 'train' or 'test', got {split!r}.")
-    tarball = _imdb_tarball()
+    _check_subset_args(n, fraction, f"imdb/{split}")
+    tarball, expected = _imdb_tarball()
     out_dir = env.cache_dir("imdb", "parsed") / _tar_key(tarball)
-    if not (out_dir / split / "dataset_info.json").exists():
-        t0 = time.perf_counter()
-        _parse_imdb(tarball, out_dir)
-        _log(f"imdb: parsed {tarball.name} in {time.perf_counter() - t0:.1f} s; cached in {out_dir}")
-    ds = datasets.load_from_disk(str(out_dir / split))
+    problem = _parsed_problem(out_dir)
+    ds = None
+    for attempt in (1, 2):
+        if problem is not None:
+            damaged = problem != "missing"
+            if damaged:
+                _log(f"imdb: the parsed cache {out_dir} is damaged ({problem}); rebuilding it from {tarball.name}.")
+            t0 = time.perf_counter()
+            try:
+                _parse_imdb(tarball, out_dir, expected)
+            except (DataFormatError, env.CacheDirError):
+                raise
+            except Exception as exc:
+                if not damaged:
+                    raise
+                raise DataFormatError(
+                    f"imdb: the parsed cache {out_dir} is damaged ({problem}) and could not be rebuilt "
+                    f"({exc.__class__.__name__}: {exc}). Delete the folder {out_dir} and run again.") from exc
+            _log(f"imdb: parsed {tarball.name} in {time.perf_counter() - t0:.1f} s; cached in {out_dir}")
+        try:
+            ds = _load_parsed(out_dir, split)
+            break
+        except (ValueError, OSError, KeyError) as exc:
+            problem = str(exc)
+            if attempt == 2:
+                raise DataFormatError(
+                    f"imdb: the parsed cache {out_dir} is still inconsistent after a rebuild ({problem}). "
+                    f"Delete the folder {out_dir} and run again; if it persists, the tarball {tarball} "
+                    "may be damaged.") from exc
     return _subset(ds, n, fraction, seed, f"imdb/{split}")
+
+
+def _folder_problem(root: Path) -> Optional[str]:
+    done = root / ".complete"
+    if not root.exists():
+        return "missing"
+    try:
+        info = json.loads(done.read_text(encoding="utf-8"))
+        for split in ("train", "test"):
+            for lab in IMDB_LABELS:
+                d = root / "aclImdb" / split / lab
+                have = sum(1 for e in os.scandir(d) if e.is_file()) if d.is_dir() else 0
+                if have != info["counts"][split][lab]:
+                    return f"aclImdb/{split}/{lab} holds {have:,} files instead of {info['counts'][split][lab]:,}"
+    except FileNotFoundError:
+        return ".complete is missing"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f".complete is unreadable ({exc.__class__.__name__})"
+    return None
 
 
 def imdb_folder() -> Path:
@@ -551,29 +851,55 @@ def imdb_folder() -> Path:
 
     For ``tf.keras.utils.text_dataset_from_directory`` in the TensorFlow Hub lesson (no
     ``unsup`` folder to delete). Extracted once into ``env.cache_dir("imdb", "folder-…")``
-    from the mirror/cached/downloaded tarball, or offline from the fixture.
+    from the mirror/cached/downloaded tarball, or offline from the fixture: into a temporary
+    folder that is deleted on any error, published only when all four folders hold reviews (the
+    real file: 12,500 each), with the counts in ``.complete``; each call re-counts the files and
+    re-extracts a damaged folder.
     """
-    tarball = _imdb_tarball()
+    tarball, expected = _imdb_tarball()
     root = env.cache_dir("imdb") / f"folder-{_tar_key(tarball)}"
-    done = root / ".complete"
-    if done.exists():
-        return root / "aclImdb"
-    tmp = root.with_name(root.name + f".{os.getpid()}.part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    count = 0
-    for split, label, rid, _rating, text in _iter_imdb_reviews(tarball):
-        target = tmp / "aclImdb" / split / label / (rid.split("/")[1] + ".txt")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(text.encode("utf-8"))
-        count += 1
-    (tmp / ".complete").write_text(f"{count} reviews from {tarball}\n", encoding="utf-8")
-    shutil.rmtree(root, ignore_errors=True)
-    os.replace(tmp, root)
-    _log(f"imdb: extracted {count:,} labelled reviews to {root / 'aclImdb'}")
+    counted = {}
+
+    def build(staging: Path) -> None:
+        counts = {s: {lab: 0 for lab in IMDB_LABELS} for s in ("train", "test")}
+        for split, label, rid, _rating, text in _iter_imdb_reviews(tarball):
+            target = staging / "aclImdb" / split / label / (rid.split("/")[1] + ".txt")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(text.encode("utf-8"))
+            counts[split][label] += 1
+        _check_counts(counts, expected, str(tarball))
+        (staging / ".complete").write_text(json.dumps({"tarball": str(tarball), "counts": counts}, indent=1),
+                                           encoding="utf-8")
+        counted.update(counts)
+
+    problem = _folder_problem(root)
+    if problem is not None and problem != "missing":
+        _log(f"imdb: the extracted folder {root} is damaged ({problem}); extracting it again.")
+    cache.publish(root, build, what=f"the extracted IMDB folder of {tarball.name}",
+                  valid=lambda p: _folder_problem(p) is None, extra_stale=[f"{root.name}.*.part"])
+    if counted:
+        total = sum(sum(v.values()) for v in counted.values())
+        _log(f"imdb: extracted {total:,} labelled reviews to {root / 'aclImdb'}")
     return root / "aclImdb"
+
+
+def is_real(name: str) -> bool:
+    """Will :func:`resolve_data_file` give the **real** file ``name`` (a ``registry.DATA_FILES`` key,
+    e.g. ``"nsmc/train"``, ``"kornli/xnli-dev"``, ``"imdb/aclImdb"``) rather than the course fixture?
+
+    The one "is this the real dataset?" check for notebooks (settings, real-data asserts). Same order
+    as the loader: any mirror candidate (e.g. both ``aclImdb_v1.tar.gz`` and
+    ``aclImdb_v1_labeled.tar.gz``), a cached download, or the ``full`` profile. Nothing is loaded.
+    """
+    spec = registry.data_file(name)
+    if any(env.mirror_path(rel, warn=False) is not None for rel in spec.mirror):
+        return True
+    if _cached_download_path(spec).exists():
+        return True
+    return env.active_profile() == "full"
 
 
 __all__ = [
     "DataFormatError", "resolve_data_file", "load_nsmc", "load_kornli", "load_imdb", "imdb_folder",
-    "NSMC_LABELS", "KORNLI_LABELS", "IMDB_LABELS",
+    "NSMC_LABELS", "KORNLI_LABELS", "IMDB_LABELS", "is_real",
 ]

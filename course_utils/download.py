@@ -102,7 +102,13 @@ def fetch(url: str, dest: Union[str, os.PathLike], *, size: Optional[int] = None
     from tqdm.auto import tqdm
 
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise env.CacheDirError(
+            f"cannot create {dest.parent} to download {url} ({exc.__class__.__name__}: {exc}). Set "
+            f"{env.CACHE_ENV} to a writable folder (e.g. `export {env.CACHE_ENV}=$HOME/bert_course_cache`) "
+            f"or fix the folder's permissions. {mirror_hint(mirror)}") from exc
     part = dest.with_name(dest.name + ".part")
     h = hashlib.sha256()
     received = 0

@@ -406,6 +406,11 @@ def train_sentencepiece(corpus_lines: Iterable[str], out_dir: str | os.PathLike,
     ``len(tok)``. ``extra_symbols`` are further user-defined pieces (ids 5, 6, …); other keyword
     arguments go to ``sentencepiece.SentencePieceTrainer.train``. Writes ``out_dir/spiece.model`` (+ ``spiece.vocab`` and ``tokenizer_config.json``).
     Used for the offline stand-in when the real ``spiece.model`` is absent.
+
+    Deterministic: the same lines and options give the same pieces and scores in every process and
+    on every machine (SentencePiece uses no hash-order or timing-dependent choices; measured). The
+    result does depend on ``num_threads`` (the corpus is split per thread), so keep the default
+    when you compare builds. The model file itself also records ``model_prefix`` (its path).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -440,10 +445,20 @@ def train_sentencepiece(corpus_lines: Iterable[str], out_dir: str | os.PathLike,
     try:
         spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), **options)
     except RuntimeError as exc:
-        raise ValueError(
-            f"SentencePiece training on {len(lines)} lines failed: {exc}. Increase vocab_size, lower "
-            "character_coverage, or give a larger corpus."
-        ) from exc
+        import re
+
+        msg = str(exc)
+        too_high = re.search(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)", msg)
+        if too_high:
+            advice = (f"This corpus supports at most {too_high.group(2)} pieces: lower vocab_size to "
+                      f"{too_high.group(2)} or less, give a larger corpus, or keep hard_vocab_limit=False "
+                      "(the default here), which makes vocab_size an upper bound.")
+        elif re.search(r"NOT_FOUND|No such file|Permission denied|PERMISSION_DENIED|Read-only", msg):
+            advice = (f"SentencePiece could not write {options['model_prefix']}.model: check that the folder "
+                      "exists and is writable (and that no other process deleted it meanwhile).")
+        else:
+            advice = "Check the corpus lines and the trainer options passed."
+        raise ValueError(f"SentencePiece training on {len(lines)} lines failed: {msg}. {advice}") from exc
     tok = KoBERTTokenizer(vocab_file=out / SPIECE_FILE)
     tok.save_pretrained(out)
     return tok

@@ -41,6 +41,7 @@ def fake_mirror(monkeypatch, tmp_path, fixtures_only):
         spec = registry.DATA_FILES[name]
         monkeypatch.setitem(registry.DATA_FILES, name, dataclasses.replace(spec, size=None, sha256=None))
         path = root / (rel or spec.mirror[-1])
+        monkeypatch.setitem(data.MIRROR_FILES, (rel or spec.mirror[-1]), None)  # accept our test bytes
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, str):
             path.write_text(content, encoding="utf-8")
@@ -376,7 +377,9 @@ def _cached_spec(monkeypatch, name: str, content: bytes):
     spec = registry.DATA_FILES[name]
     monkeypatch.setitem(registry.DATA_FILES, name, dataclasses.replace(
         spec, size=len(content), sha256=hashlib.sha256(content).hexdigest()))
-    return data._cached_download_path(registry.DATA_FILES[name])
+    path = data._cached_download_path(registry.DATA_FILES[name])
+    path.parent.mkdir(parents=True, exist_ok=True)   # lookups create no folders (issue 11)
+    return path
 
 
 def test_verified_cache_is_used(fixtures_only, monkeypatch):
