@@ -6,6 +6,11 @@ import os
 import pytest
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "online: asks the real hosts (git, hub, dataset URLs); opt-in with "
+                            "`pytest -m online`, skipped otherwise (tests/test_online.py)")
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("BERT_COURSE_ASSETS"):
         return

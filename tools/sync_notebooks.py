@@ -12,6 +12,9 @@ What it does for each ``notebooks/NN_*.ipynb``:
 
 ``python tools/sync_notebooks.py``          rewrite in place
 ``python tools/sync_notebooks.py --check``  exit 1 and list what would change (used by the tests)
+``python tools/sync_notebooks.py --repo-url https://github.com/OWNER/NAME [--branch main]``
+    set the repository URL (and branch) in ``pyproject.toml``, regenerate everything from it, and
+    list any other file that still names the old URL (see docs/rehearsal.md)
 """
 from __future__ import annotations
 
@@ -148,10 +151,64 @@ def sync(check: bool) -> list[str]:
     return drift
 
 
+def set_repo(url: str, branch: str | None = None) -> str:
+    """Write ``repo_url`` (and ``branch``) into pyproject.toml's ``[tool.bert-course]``; return the old URL."""
+    import re
+
+    url = url.strip().rstrip("/").removesuffix(".git")
+    repo_slug({"repo_url": url})                      # same validation as the generated cells
+    path = ROOT / "pyproject.toml"
+    text = path.read_text(encoding="utf-8")
+    head, sep, rest = text.partition("[tool.bert-course]")
+    if not sep:
+        raise SystemExit("pyproject.toml has no [tool.bert-course] table")
+    table, nxt, tail = rest.partition("\n[")
+    old = config()["repo_url"]
+    table, n = re.subn(r'(?m)^repo_url\s*=\s*"[^"]*"', f'repo_url = "{url}"', table)
+    if n != 1:
+        raise SystemExit("pyproject.toml [tool.bert-course] must have exactly one repo_url line")
+    if branch:
+        table, n = re.subn(r'(?m)^branch\s*=\s*"[^"]*"', f'branch = "{branch}"', table)
+        if n != 1:
+            raise SystemExit("pyproject.toml [tool.bert-course] must have exactly one branch line")
+    path.write_text(head + sep + table + nxt + tail, encoding="utf-8")
+    return old
+
+
+def mentions(needle: str) -> list:
+    """Text files of the repository (not notebooks/README, which sync() regenerates) naming ``needle``."""
+    skip = {".git", ".venv", ".cache", "node_modules", "__pycache__", ".pytest_cache"}
+    out = []
+    for p in sorted(ROOT.rglob("*")):
+        if any(part in skip or part.endswith(".egg-info") for part in p.relative_to(ROOT).parts) or not p.is_file():
+            continue
+        if p.suffix not in (".py", ".md", ".toml", ".txt", ".yml", ".yaml", ".sh", ".cfg", ".json") or p == README:
+            continue
+        try:
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+                if needle in line:
+                    out.append(f"{p.relative_to(ROOT)}:{i}: {line.strip()[:120]}")
+        except (UnicodeDecodeError, OSError):
+            continue
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    ap.add_argument("--repo-url", help="set [tool.bert-course] repo_url in pyproject.toml, then regenerate")
+    ap.add_argument("--branch", help="with --repo-url: also set the branch the setup cell installs from")
     args = ap.parse_args(argv)
+    if args.branch and not args.repo_url:
+        ap.error("--branch needs --repo-url")
+    if args.repo_url:
+        if args.check:
+            ap.error("--repo-url rewrites files; it cannot be combined with --check")
+        old = set_repo(args.repo_url, args.branch)
+        print(f"pyproject.toml: repo_url {old} -> {config()['repo_url']} (branch {config()['branch']})")
+        left = [m for m in mentions(old) if old != config()["repo_url"]]
+        if left:
+            print("still naming the old URL (not generated; edit by hand):\n  " + "\n  ".join(left))
     drift = sync(check=args.check)
     for d in drift:
         print(("would change: " if args.check else "updated: ") + d)
