@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import cache, env, registry
-from .download import CorruptFileError, DownloadError, fetch, verify  # noqa: F401 (re-export)
+from .download import CorruptFileError, DownloadError, fetch, rebased_url, verify  # noqa: F401 (re-export)
 
 NSMC_LABELS = ["negative", "positive"]
 KORNLI_LABELS = ["entailment", "neutral", "contradiction"]
@@ -210,8 +210,9 @@ def resolve_data_file(name: str) -> Path:
             f"cannot be downloaded: {exc}"
         ) from exc
     if profile == "full":
-        fetch(spec.url, cached, size=spec.size, sha256=spec.sha256, desc=name, mirror=spec.mirror)
-        env.record_source("dataset", name, "url", spec.url, note=f"saved to {cached}")
+        url = rebased_url(spec.url)
+        fetch(url, cached, size=spec.size, sha256=spec.sha256, desc=name, mirror=spec.mirror)
+        env.record_source("dataset", name, "url", url, note=f"saved to {cached}")
         return cached
 
     # (4) offline: fixture
