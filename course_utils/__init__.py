@@ -25,8 +25,25 @@ Heavy libraries (torch, transformers) are imported lazily, so ``import course_ut
 from __future__ import annotations
 
 import importlib
+import sys
 
-from .env import (  # noqa: F401  (light imports only)
+PYTHON_MIN = (3, 10)   # the package; the pinned requirements.txt (transformers 5.23) needs 3.11
+
+
+def _check_python(version=sys.version_info) -> None:
+    """Refuse an old Python up front with a clear message (instead of a SyntaxError deep inside)."""
+    if tuple(version[:2]) < PYTHON_MIN:
+        raise RuntimeError(
+            f"course_utils needs Python {PYTHON_MIN[0]}.{PYTHON_MIN[1]} or newer; this is Python "
+            f"{version[0]}.{version[1]}.{version[2]}. Use Python 3.11-3.13 (Colab has 3.12): see the README, "
+            "'The two commands'.")
+
+
+_check_python()
+
+# env sets HF_HUB_OFFLINE & co. (profile offline) and DISABLE_SAFETENSORS_CONVERSION when it is imported,
+# i.e. here, before any Hugging Face library is imported through course_utils.
+from .env import (  # noqa: F401,E402  (light imports only)
     AssetNotFoundError,
     ProfileError,
     active_profile,

@@ -172,6 +172,21 @@ def record_run(what: str, device, dtype=None, autocast_on: bool = False, **extra
     if device.type == "cuda":
         rec["peak_mem_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     rec.update(extra)
+    return write_record(rec)
+
+
+RECORD_KEYS = ("what", "device", "dtype", "autocast")
+
+
+def write_record(rec: dict) -> dict:
+    """The one writer of runtime records (torch runs via :func:`record_run`, TensorFlow runs via
+    ``tfhub.record_tf_run``): keep ``rec`` in memory (:func:`runs`) and append it as a JSON line to
+    ``BERT_COURSE_RUNTIME_RECORD`` when that is set. ``rec`` needs ``what``, ``device`` ("cuda", "cpu",
+    "mps"), ``dtype`` and ``autocast``; a training run also says ``training=True``. Returns ``rec``."""
+    missing = [k for k in RECORD_KEYS if k not in rec]
+    if missing:
+        raise ValueError(f"runtime record {rec!r} lacks {', '.join(missing)} "
+                         f"(every record needs {', '.join(RECORD_KEYS)})")
     _RUNS.append(rec)
     path = os.environ.get(RECORD_ENV)
     if path:

@@ -21,7 +21,9 @@ import dataclasses
 import json
 import os
 import socket
+import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Optional
@@ -30,8 +32,19 @@ PROFILE_ENV = "BERT_COURSE_PROFILE"
 ASSETS_ENV = "BERT_COURSE_ASSETS"
 CACHE_ENV = "BERT_COURSE_CACHE"
 PROFILES = ("auto", "full", "offline")
-HUB_PROBE_URL = "https://huggingface.co/api/models/google-bert/bert-base-uncased"
+# The probe asks for the first file `full` would fetch: the pinned config.json of bert-base-uncased
+# (registry revision), at huggingface_hub's endpoint (HF_ENDPOINT honoured). See hub_probe_url().
+HUB_PROBE_MODEL = "bert-base-uncased"
+HUB_PROBE_FILE = "config.json"
+HUB_DEFAULT_ENDPOINT = "https://huggingface.co"
+HUB_PROBE_URL = None   # None: hub_probe_url() builds it; set a URL here only to probe somewhere else
 HUB_TIMEOUT_S = 3.0
+OFFLINE_VARS = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+# skt/kobert-base-v1 ships only pytorch_model.bin: without this, transformers starts a background
+# thread that asks the hub's safetensors-conversion bot for a converted copy (network, a PR on the
+# hub) every time such a checkpoint is loaded. Set here, before any Hugging Face import.
+os.environ.setdefault("DISABLE_SAFETENSORS_CONVERSION", "1")
 
 
 class ProfileError(RuntimeError):
@@ -51,53 +64,148 @@ def requested_profile() -> str:
     """The profile asked for in ``BERT_COURSE_PROFILE`` (validated, lower-case)."""
     value = os.environ.get(PROFILE_ENV, "auto").strip().lower() or "auto"
     if value not in PROFILES:
+        import difflib
+
+        close = difflib.get_close_matches(value, PROFILES, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ProfileError(
-            f"{PROFILE_ENV}={value!r} is not a profile. Use one of {', '.join(PROFILES)} "
+            f"{PROFILE_ENV}={value!r} is not a profile{hint}. Use one of {', '.join(PROFILES)} "
             f"(e.g. `export {PROFILE_ENV}=offline`)."
         )
     return value
 
 
-def hub_reachable(timeout: float = HUB_TIMEOUT_S, url: str = HUB_PROBE_URL) -> bool:
-    """True when the Hugging Face hub answers within ``timeout`` seconds (cached per process)."""
+def hub_endpoint() -> str:
+    """huggingface_hub's endpoint: ``HF_ENDPOINT`` (a mirror or proxy of the hub) or https://huggingface.co.
+
+    Read the way ``huggingface_hub.constants`` reads it, without importing huggingface_hub (importing
+    it would freeze its offline flag before the profile is known)."""
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        return constants.ENDPOINT
+    return os.environ.get("HF_ENDPOINT", HUB_DEFAULT_ENDPOINT).rstrip("/")
+
+
+def hub_probe_url() -> str:
+    """The URL the ``auto`` probe asks for: the pinned ``config.json`` of bert-base-uncased."""
+    if HUB_PROBE_URL:
+        return HUB_PROBE_URL
+    from .registry import model_spec  # light: dataclasses only
+
+    spec = model_spec(HUB_PROBE_MODEL)
+    return f"{hub_endpoint()}/{spec.hub_id}/resolve/{spec.revision or 'main'}/{HUB_PROBE_FILE}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a 3xx is an answer: do not follow it
+        return None
+
+
+def probe_hub(timeout: float = HUB_TIMEOUT_S, url: Optional[str] = None) -> tuple:
+    """``(reachable, reason)``: does the hub answer at all within ``timeout`` seconds? Cached per URL.
+
+    Any HTTP answer counts as reachable (200, a redirect, 404, 429 rate limit, 5xx): the network
+    path works and ``full`` then reports the real HTTP error itself. Only no answer (refused, DNS
+    failure, timeout, TLS failure) means offline. ``reason`` says which, for the printed line.
+    """
+    url = url or hub_probe_url()
     if url in _HUB_CACHE:
         return _HUB_CACHE[url]
-    ok = False
+    opener = urllib.request.build_opener(_NoRedirect)
+    req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "bert-course-probe"})
+    t0 = time.monotonic()
     try:
-        req = urllib.request.Request(url, method="HEAD")
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (fixed https URL)
-            ok = resp.status < 500
-    except (OSError, socket.timeout, ValueError):
-        ok = False
-    _HUB_CACHE[url] = ok
-    return ok
+        with opener.open(req, timeout=timeout) as resp:
+            result = (True, f"{url} answered HTTP {resp.status} in {time.monotonic() - t0:.1f} s")
+    except urllib.error.HTTPError as err:  # an HTTP answer (3xx/4xx/5xx): the hub is reachable
+        result = (True, f"{url} answered HTTP {err.code} {err.reason} in {time.monotonic() - t0:.1f} s "
+                        "(an answer: the network path to the hub works)")
+    except (socket.timeout, TimeoutError):
+        result = (False, f"{url}: no answer within {timeout:g} s")
+    except urllib.error.URLError as err:
+        why = err.reason
+        if isinstance(why, (socket.timeout, TimeoutError)):
+            result = (False, f"{url}: no answer within {timeout:g} s")
+        else:
+            result = (False, f"{url}: {why}")
+    except (OSError, ValueError) as err:
+        result = (False, f"{url}: {err}")
+    _HUB_CACHE[url] = result
+    return result
+
+
+def hub_reachable(timeout: float = HUB_TIMEOUT_S, url: Optional[str] = None) -> bool:
+    """True when the Hugging Face hub gives any HTTP answer within ``timeout`` seconds (see :func:`probe_hub`)."""
+    return probe_hub(timeout, url)[0]
+
+
+_PROFILE_REPORTED: set = set()
+
+
+def _probe_reason() -> str:
+    """The last probe's reason; "" when the probe was replaced (tests monkeypatch hub_reachable)."""
+    cached = _HUB_CACHE.get(hub_probe_url())
+    return cached[1] if isinstance(cached, tuple) else ""
+
+
+def _report_probe(choice: str) -> str:
+    """Print the probe's reason once per process and choice; return it."""
+    reason = _probe_reason()
+    if reason and (choice, reason) not in _PROFILE_REPORTED:
+        _PROFILE_REPORTED.add((choice, reason))
+        print(f"[bert-course] profile auto → {choice}: {reason}")
+    return reason
 
 
 def active_profile() -> str:
     """Resolve the profile to ``"full"`` or ``"offline"``.
 
-    ``offline`` also sets ``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` so that no library
-    behind our back tries the network.
+    ``offline`` also sets ``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE``/``TRANSFORMERS_OFFLINE`` so that
+    no library behind our back tries the network. ``auto`` prints why it chose what it chose.
     """
     req = requested_profile()
     if req == "offline":
         _go_offline()
         return "offline"
     if hub_reachable():
+        if req == "auto":
+            _report_probe("full")
         return "full"
     if req == "full":
+        reason = _probe_reason()
         raise ProfileError(
-            f"{PROFILE_ENV}=full but the Hugging Face hub did not answer within {HUB_TIMEOUT_S:.0f} s. "
-            "Check your internet connection, or run with "
-            f"`{PROFILE_ENV}=offline` (optionally with {ASSETS_ENV}=/path/to/mirror)."
+            f"{PROFILE_ENV}=full but the Hugging Face hub did not answer within {HUB_TIMEOUT_S:.0f} s"
+            + (f" ({reason})" if reason else "") + ". Check your internet connection (or HF_ENDPOINT), "
+            f"or run with `{PROFILE_ENV}=offline` (optionally with {ASSETS_ENV}=/path/to/mirror)."
         )
+    _report_probe("offline")
     _go_offline()
     return "offline"
 
 
 def _go_offline() -> None:
-    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        os.environ.setdefault(var, "1")
+    """Switch the Hugging Face libraries offline: the variables (read when they are imported), and,
+    for a library that was imported already, its cached flag too."""
+    for var in OFFLINE_VARS:
+        os.environ[var] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None and not constants.HF_HUB_OFFLINE:
+        constants.HF_HUB_OFFLINE = True   # huggingface_hub.is_offline_mode() (used by transformers) reads it
+    ds_config = sys.modules.get("datasets.config")
+    if ds_config is not None and not ds_config.HF_HUB_OFFLINE:
+        ds_config.HF_HUB_OFFLINE = ds_config.HF_DATASETS_OFFLINE = True
+
+
+def _offline_at_import() -> None:
+    """``BERT_COURSE_PROFILE=offline``: switch the HF libraries off as soon as course_utils is imported."""
+    try:
+        if requested_profile() == "offline":
+            _go_offline()
+    except ProfileError:
+        pass  # a bad value is reported (with what to do) when the profile is resolved
+
+
+_offline_at_import()
 
 
 def is_offline() -> bool:
@@ -124,20 +232,125 @@ def assets_dir() -> Optional[Path]:
     return path.resolve()
 
 
-def mirror_path(relpath: str) -> Optional[Path]:
-    """``assets_dir()/relpath`` if the mirror is configured and holds that file or folder."""
+STRICT_MIRROR_ENV = "BERT_COURSE_STRICT_MIRROR"
+
+
+class MirrorIncompleteWarning(UserWarning):
+    """``BERT_COURSE_ASSETS`` is set but lacks a file the course looked for (a fallback is used)."""
+
+
+class CacheDirError(OSError):
+    """The course cache folder cannot be created or written (the message says what to set)."""
+
+
+_MIRROR_WARNED: set = set()
+# Mirror sections that a complete mirror may leave out entirely (shared/assets and
+# `mirror fill --datasets-only` hold no checkpoints): a lookup there is silent while the section's
+# folder is absent. datasets/ and tokenizers/ are always expected.
+OPTIONAL_MIRROR_SECTIONS = ("models",)
+
+
+def strict_mirror() -> bool:
+    """``BERT_COURSE_STRICT_MIRROR=1``: a file missing from the set mirror is an error, not a warning."""
+    raw = os.environ.get(STRICT_MIRROR_ENV, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{STRICT_MIRROR_ENV}={raw!r}: use 1 (a file missing from the mirror is an error) "
+                     "or 0 / unset (a warning, then the course falls back to its fixtures or stand-ins).")
+
+
+def mirror_missing(relpaths, what: str = "", fallback: str = "") -> None:
+    """Say loudly that the set mirror lacks ``relpaths`` (one path or alternatives): a
+    :class:`MirrorIncompleteWarning` naming every path looked for, once per process and path, or
+    :class:`AssetNotFoundError` with ``BERT_COURSE_STRICT_MIRROR=1``. Silent without a mirror, and
+    for an optional section (:data:`OPTIONAL_MIRROR_SECTIONS`, ``models/``) the mirror has no folder for."""
+    root = assets_dir()
+    if root is None:
+        return
+    rels = [relpaths] if isinstance(relpaths, str) else list(relpaths)
+    if all(r.split("/", 1)[0] in OPTIONAL_MIRROR_SECTIONS and not (root / r.split("/", 1)[0]).is_dir()
+           for r in rels):
+        return
+    looked = " or ".join(str(root / r) for r in rels)
+    subject = f"{what}: " if what else ""
+    nested = ""
+    if not any((root / top).is_dir() for top in ("datasets", "tokenizers", "models")):
+        inner = [p for p in sorted(root.glob("*/datasets")) + sorted(root.glob("*/tokenizers"))]
+        nested = (f" The mirror has no datasets/, tokenizers/ or models/ folder at its top"
+                  + (f"; did you mean {ASSETS_ENV}={inner[0].parent}?" if inner else "; is it the right folder?"))
+    if strict_mirror():
+        raise AssetNotFoundError(
+            f"{subject}{ASSETS_ENV}={root} is set but has no {looked}.{nested} {STRICT_MIRROR_ENV}=1 makes "
+            f"this an error: copy the file into the mirror (`python -m course_utils.mirror fill {root}` "
+            f"online), fix {ASSETS_ENV}, or unset {STRICT_MIRROR_ENV} to fall back"
+            + (f" to {fallback}." if fallback else "."))
+    key = (str(root), tuple(rels))
+    if key in _MIRROR_WARNED:
+        return
+    _MIRROR_WARNED.add(key)
+    import warnings
+
+    warnings.warn(
+        f"{subject}{ASSETS_ENV}={root} is set but has no {looked}.{nested} Falling back"
+        + (f" to {fallback}" if fallback else "") + f". Set {STRICT_MIRROR_ENV}=1 to make this an error.",
+        MirrorIncompleteWarning, stacklevel=3)
+
+
+def mirror_path(relpath: str, *, warn: bool = True) -> Optional[Path]:
+    """``assets_dir()/relpath`` if the mirror is configured and holds that file or folder.
+
+    When the mirror is set but lacks ``relpath``: ``None`` after a :class:`MirrorIncompleteWarning`
+    naming the path looked for (once per process), or :class:`AssetNotFoundError` with
+    ``BERT_COURSE_STRICT_MIRROR=1``. ``warn=False`` only probes (for callers that try several
+    candidates and report with :func:`mirror_missing` themselves). No mirror set: ``None``, silently.
+    """
     root = assets_dir()
     if root is None:
         return None
     candidate = root / relpath
-    return candidate if candidate.exists() else None
+    if candidate.exists():
+        return candidate
+    if warn:
+        mirror_missing(relpath)
+    return None
 
 
-def cache_dir(*parts: str) -> Path:
-    """The course cache (``BERT_COURSE_CACHE`` or ``~/.cache/bert_course``), created on demand."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "bert_course").expanduser()
+def _cache_root() -> tuple:
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value:
+        return Path(value).expanduser(), f"{CACHE_ENV}={value!r}"
+    return Path.home() / ".cache" / "bert_course", f"the default cache (set {CACHE_ENV} to move it)"
+
+
+def cache_dir(*parts: str, create: bool = True) -> Path:
+    """The course cache (``BERT_COURSE_CACHE`` or ``~/.cache/bert_course``), created on demand.
+
+    ``create=False`` only computes the path. A folder that cannot be created (read-only, a file in
+    the way) raises :class:`CacheDirError` naming ``BERT_COURSE_CACHE`` and what to do.
+    """
+    root, origin = _cache_root()
     path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    if not create:
+        return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        blocker = next((p for p in [path, *path.parents] if p.exists() and not p.is_dir()), None)
+        raise CacheDirError(
+            f"cannot create the course cache folder {path} ({origin}): "
+            + (f"{blocker} is a file, not a folder. " if blocker else f"{exc}. ")
+            + f"Remove that file, or point {CACHE_ENV} at a folder, e.g. `export {CACHE_ENV}=$HOME/bert_course_cache`."
+        ) from exc
+    except OSError as exc:
+        why = "not writable" if isinstance(exc, PermissionError) or exc.errno in (13, 30) else str(exc)
+        raise CacheDirError(
+            f"cannot create the course cache folder {path} ({origin}): the location is {why} "
+            f"({exc.__class__.__name__}). Set {CACHE_ENV} to a writable folder, e.g. "
+            f"`export {CACHE_ENV}=$HOME/bert_course_cache` (in a notebook: os.environ[{CACHE_ENV!r}] = ... "
+            "before loading anything), or fix the folder's permissions."
+        ) from exc
     return path
 
 
@@ -147,7 +360,14 @@ def repo_root() -> Path:
 
 
 def fixtures_dir() -> Path:
-    """The small fixtures we wrote ourselves, in the real formats (``data/``)."""
+    """The small fixtures we wrote ourselves, in the real formats: ``data/`` of the repository.
+
+    Installed from a wheel (``pip install git+…``, as the Colab setup cell does) the same files are
+    package data, ``course_utils/_fixtures/`` (pyproject.toml maps data/ there); in a clone or an
+    editable install that folder does not exist and ``data/`` is used."""
+    packaged = Path(__file__).resolve().parent / "_fixtures"
+    if packaged.is_dir():
+        return packaged
     return repo_root() / "data"
 
 
@@ -252,6 +472,9 @@ def setup_notebook(seed: int = 0, quiet_logs: bool = True) -> dict:
     """
     from . import device as _device
 
+    # the profile first: `auto` probes the hub and sets the offline variables, which the Hugging Face
+    # libraries read only when they are imported (_quiet_logs imports them)
+    active_profile()
     if quiet_logs:
         _quiet_logs()
     _device.seed_everything(seed)
@@ -292,8 +515,10 @@ def dump_sources_json(path: str | os.PathLike) -> None:
 
 
 __all__ = [
-    "ProfileError", "AssetNotFoundError", "requested_profile", "hub_reachable", "active_profile",
+    "ProfileError", "AssetNotFoundError", "requested_profile", "hub_reachable", "probe_hub", "hub_probe_url",
+    "hub_endpoint", "active_profile",
     "is_offline", "assets_dir", "mirror_path", "cache_dir", "repo_root", "fixtures_dir",
+    "CacheDirError", "MirrorIncompleteWarning", "mirror_missing", "strict_mirror", "STRICT_MIRROR_ENV",
     "record_source", "sources", "sources_report", "banner", "setup_notebook", "library_versions",
     "Source",
 ]

@@ -55,6 +55,8 @@ TF_PACKAGES = {"tensorflow": "tensorflow", "tf_keras": "tf-keras",
                "tensorflow_hub": "tensorflow-hub", "tensorflow_text": "tensorflow-text"}
 INSTALL_HINT = 'pip install "bert-course[tf]"  (tensorflow, tf-keras, tensorflow-hub, tensorflow-text, setuptools<81)'
 
+TFHUB_HOST = "https://tfhub.dev"
+TFHUB_BASE_ENV = "BERT_COURSE_TFHUB_BASE"   # replaces TFHUB_HOST in handles (rehearsals, proxies)
 STANDIN_VERSION = "v1"          # bump when the stand-in changes: the cache folder is keyed on it
 SEQ_LEN = 128                   # the hub preprocessor's default sequence length
 VOCAB_MIRROR = "tokenizers/bert-base-uncased-vocab/vocab.txt"
@@ -85,11 +87,37 @@ def tf_available() -> bool:
     return not missing_tf_packages()
 
 
+def tf_install_args() -> list[str]:
+    """pip arguments that add the missing TensorFlow-path packages without replacing an installed TensorFlow.
+
+    tensorflow-text and tf-keras are built for one TensorFlow minor version, so with TensorFlow X.Y
+    installed (Colab ships one) they are pinned to ``X.Y.*``; with no TensorFlow, the ``[tf]`` extra
+    of the course package (TensorFlow wheels exist for Linux and macOS, not for native Windows).
+    ``setuptools<81`` is added when ``pkg_resources`` (imported by tensorflow-hub) is missing.
+    """
+    from importlib import metadata
+
+    try:
+        tf_version = metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        return ["bert-course[tf]"]
+    minor = ".".join(tf_version.split(".")[:2])
+    want = {"tf_keras": f"tf-keras=={minor}.*", "tensorflow_hub": "tensorflow-hub>=0.16",
+            "tensorflow_text": f"tensorflow-text=={minor}.*"}
+    args = [spec for mod, spec in want.items() if importlib.util.find_spec(mod) is None]
+    if importlib.util.find_spec("pkg_resources") is None:
+        args.append("setuptools<81")
+    return args
+
+
 def no_tf_message() -> str:
+    args = tf_install_args()
     return ("TensorFlow is not available here (missing: " + ", ".join(missing_tf_packages()) + "). "
             "This notebook follows the TensorFlow/TF Hub path and cannot run its cells. "
-            f"Install it with `{INSTALL_HINT}` and restart the kernel, or use the PyTorch "
-            "notebooks (06, 08) instead. The remaining cells are skipped.")
+            "Install it with `pip install " + " ".join(f'"{a}"' for a in args) + "` (in a clone of the "
+            "repository: `pip install -r requirements-tf.txt`) and restart the kernel, or use the PyTorch "
+            "notebooks (06, 08) instead. TensorFlow has no native Windows wheels (use WSL or Colab). "
+            "The remaining cells are skipped.")
 
 
 def import_tf():
@@ -303,35 +331,31 @@ def build_encoder_model(config: Optional[dict] = None):
 def build_offline_tfhub(dest: str | os.PathLike) -> tuple[str, str]:
     """Build the offline SavedModel pair under ``dest``; return ``(preprocess_dir, encoder_dir)``.
 
-    Builds into a temporary folder next to ``dest`` and renames it into place, so an interrupted
-    build never leaves a half-written model behind. An existing complete pair is reused.
+    Through :func:`course_utils.cache.publish`: built into a unique temporary folder next to
+    ``dest`` and renamed into place, so an interrupted build never leaves a half-written model
+    behind; a second process waits for the first build and reuses it. A complete pair is reused.
     """
+    from . import cache
+
     dest = Path(dest)
-    pre_dir, enc_dir, done = dest / "preprocess", dest / "encoder", dest / "COMPLETE"
-    if done.is_file() and pre_dir.is_dir() and enc_dir.is_dir():
-        return str(pre_dir), str(enc_dir)
-    tf, tf_keras, _ = import_tf()
-    vocab, _, vocab_note = vocab_file()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".tmp-", dir=dest.parent))
-    try:
-        _build_preprocessor(tf, vocab, tmp / "preprocess")
+    pre_dir, enc_dir = dest / "preprocess", dest / "encoder"
+
+    def complete(folder: Path) -> bool:
+        return (folder / "COMPLETE").is_file() and (folder / "preprocess").is_dir() and (folder / "encoder").is_dir()
+
+    def build(staging: Path) -> None:
+        tf, tf_keras, _ = import_tf()
+        vocab, _, vocab_note = vocab_file()
+        staging.mkdir()
+        _build_preprocessor(tf, vocab, staging / "preprocess")
         model = build_encoder_model()
-        model.save(str(tmp / "encoder"), include_optimizer=False, save_format="tf")
-        (tmp / "COMPLETE").write_text(
+        model.save(str(staging / "encoder"), include_optimizer=False, save_format="tf")
+        (staging / "COMPLETE").write_text(
             f"stand-in {STANDIN_VERSION}\npreprocess: {vocab_note}, seq_len {SEQ_LEN}\n"
             f"encoder: {ENCODER_CONFIG}\n", encoding="utf-8")
-        if not done.is_file():          # another process may have finished first: keep its copy
-            if dest.exists():
-                shutil.rmtree(dest)       # an empty or half-written folder
-            try:
-                tmp.rename(dest)
-            except OSError:
-                if not done.is_file():
-                    raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    cache.publish(dest, build, what="the offline TF Hub stand-in pair", valid=complete,
+                  extra_stale=[f"{dest.name}.tmp-*"])
     return str(pre_dir), str(enc_dir)
 
 
@@ -351,8 +375,12 @@ def resolve_tfhub(name: str) -> str:
     if spec.tokenizer != "tfhub-preprocess":
         raise KeyError(f"{name!r} is not a TF Hub model; use one of {ENCODER_NAME!r}, {PREPROCESS_NAME!r}.")
     if env.active_profile() == "full":
-        env.record_source("model", name, "hub", spec.hub_id, f"TF Hub handle, version {spec.revision}")
-        return spec.hub_id
+        handle = spec.hub_id
+        base = os.environ.get(TFHUB_BASE_ENV, "").strip().rstrip("/")
+        if base:   # a rehearsal server or proxy that serves tfhub.dev's paths (compressed modules)
+            handle = base + handle[len(TFHUB_HOST):] if handle.startswith(TFHUB_HOST) else handle
+        env.record_source("model", name, "hub", handle, f"TF Hub handle, version {spec.revision}")
+        return handle
     root = standin_dir()
     cached = (root / "COMPLETE").is_file()
     pre_dir, enc_dir = build_offline_tfhub(root)
@@ -439,29 +467,23 @@ def set_precision_policy() -> str:
     return name
 
 
-def record_tf_run(what: str, policy: str, **extra) -> dict:
-    """The runtime record (see ``device.record_run``) for a TensorFlow run: device from TensorFlow,
-    dtype from the Keras policy. Written without torch, so it also works on a TensorFlow-only machine."""
-    import json
-
+def record_tf_run(what: str, policy: str, *, training: bool, **extra) -> dict:
+    """The runtime record (see ``device.write_record``) for a TensorFlow run: device from TensorFlow,
+    dtype from the Keras policy, ``training`` (required: True for ``fit``, False for evaluate/predict,
+    so GPU mode can check that a notebook that trains did so under mixed precision). Needs no torch."""
     from . import device as _device
 
     tf, _, _ = import_tf()
     gpus = tf.config.list_physical_devices("GPU")
     dtype = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(policy)
     rec = {"what": what, "device": "cuda" if gpus else "cpu", "dtype": dtype or "float32",
-           "autocast": dtype is not None, "framework": "tensorflow", **extra}
+           "autocast": dtype is not None, "training": bool(training), "framework": "tensorflow", **extra}
     if gpus:
         try:
             rec["peak_mem_mib"] = round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, 1)
         except (ValueError, RuntimeError):  # pragma: no cover - not supported on every build
             pass
-    _device._RUNS.append(rec)
-    path = os.environ.get(_device.RECORD_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec) + "\n")
-    return rec
+    return _device.write_record(rec)
 
 
 # ---------------------------------------------------------------- IMDB subset for the CPU
@@ -486,28 +508,30 @@ def imdb_subset(aclimdb: str | os.PathLike, n_train: Optional[int], n_test: Opti
         return root
     key = hashlib.sha1(f"{root.resolve()}|{n_train}|{n_test}|{seed}".encode()).hexdigest()[:12]
     dest = env.cache_dir("imdb_subsets") / key
-    if (dest / "COMPLETE").is_file():
-        return dest
-    if dest.exists():
-        shutil.rmtree(dest)
-    rng = random.Random(seed)
-    for split, n in (("train", n_train), ("test", n_test)):
-        for label in ("neg", "pos"):
-            files = sorted((root / split / label).glob("*.txt"))
-            if n is not None:
-                files = rng.sample(files, min(len(files), n // 2))
-            out = dest / split / label
-            out.mkdir(parents=True, exist_ok=True)
-            for f in files:
-                shutil.copyfile(f, out / f.name)
-    (dest / "COMPLETE").write_text(f"subset of {root}: n_train={n_train} n_test={n_test} seed={seed}\n",
-                                   encoding="utf-8")
-    return dest
+
+    def build(staging: Path) -> None:   # published atomically by course_utils.cache.publish
+        rng = random.Random(seed)
+        staging.mkdir()
+        for split, n in (("train", n_train), ("test", n_test)):
+            for label in ("neg", "pos"):
+                files = sorted((root / split / label).glob("*.txt"))
+                if n is not None:
+                    files = rng.sample(files, min(len(files), n // 2))
+                out = staging / split / label
+                out.mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    shutil.copyfile(f, out / f.name)
+        (staging / "COMPLETE").write_text(f"subset of {root}: n_train={n_train} n_test={n_test} seed={seed}\n",
+                                          encoding="utf-8")
+
+    from . import cache
+
+    return cache.publish(dest, build, what="an IMDB subset folder", valid=lambda d: (d / "COMPLETE").is_file())
 
 
 __all__ = [
     "TensorFlowNotAvailable", "tf_available", "missing_tf_packages", "no_tf_message", "import_tf",
-    "skip_rest_without_tf", "vocab_file", "vocab_tokens", "build_encoder_model", "build_offline_tfhub",
+    "skip_rest_without_tf", "tf_install_args", "vocab_file", "vocab_tokens", "build_encoder_model", "build_offline_tfhub",
     "resolve_tfhub", "create_adamw_with_warmup", "set_precision_policy", "record_tf_run",
     "imdb_subset", "ENCODER_CONFIG", "SEQ_LEN", "STANDIN_VERSION",
 ]

@@ -170,17 +170,44 @@ def _register_system_cjk_fonts() -> None:
                 pass
 
 
-def find_korean_font() -> "str | None":
-    """Name of an installed font with Hangul glyphs (NanumGothic, Noto Sans CJK KR …), or ``None``."""
+BUNDLED_KOREAN_FONT_PACKAGE = "koreanize_matplotlib"   # PyPI koreanize-matplotlib: NanumGothic (SIL OFL)
+
+
+def _register_bundled_korean_font() -> None:
+    """Register NanumGothic from the ``koreanize-matplotlib`` package (a course dependency), so that
+    Korean labels render where no CJK font is installed (Colab, many laptops). Only its font files are
+    used: importing the package would change matplotlib's settings on its own."""
+    import importlib.util
+
     from matplotlib import font_manager as fm
 
-    for attempt in range(2):
+    spec = importlib.util.find_spec(BUNDLED_KOREAN_FONT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    known = {getattr(f, "fname", "") for f in fm.fontManager.ttflist}
+    for folder in spec.submodule_search_locations:
+        for ttf in sorted(Path(folder, "fonts").glob("NanumGothic*.ttf")):
+            if str(ttf) not in known:
+                try:
+                    fm.fontManager.addfont(str(ttf))
+                except Exception:  # a damaged file: the warning below then says what to do
+                    pass
+
+
+def find_korean_font() -> "str | None":
+    """Name of a font with Hangul glyphs: an installed one (NanumGothic, Noto Sans CJK KR …) first, else
+    NanumGothic from the ``koreanize-matplotlib`` package; ``None`` when there is neither."""
+    from matplotlib import font_manager as fm
+
+    for attempt in range(3):
         names = {f.name for f in fm.fontManager.ttflist}
         for name in _KOREAN_FONT_NAMES:
             if name in names:
                 return name
         if attempt == 0:
             _register_system_cjk_fonts()
+        elif attempt == 1:
+            _register_bundled_korean_font()
     return None
 
 
@@ -200,9 +227,10 @@ def use_korean_font(quiet: bool = False) -> "str | None":
     if name is None:
         if not _korean_font_state["warned"]:
             _korean_font_state["warned"] = True
-            warnings.warn("No Korean (CJK) font found for matplotlib; Hangul will show as boxes. Install one "
-                          "(`apt-get install fonts-noto-cjk`, in Colab `apt-get install fonts-nanum`) and restart "
-                          "the kernel.", UserWarning, stacklevel=2)
+            warnings.warn("No Korean (CJK) font found for matplotlib; Hangul will show as boxes. Install one: "
+                          "`pip install koreanize-matplotlib` (a course dependency; it ships NanumGothic), or a "
+                          "system font (`apt-get install fonts-noto-cjk`, in Colab `!apt-get install fonts-nanum`), "
+                          "then restart the kernel.", UserWarning, stacklevel=2)
         return None
     sans = [f for f in mpl.rcParams["font.sans-serif"] if f != name]
     mpl.rcParams["font.sans-serif"] = [name] + sans

@@ -7,8 +7,10 @@ In this mode:
 * every notebook kernel gets its own runtime record file (``BERT_COURSE_RUNTIME_RECORD``), written
   by ``course_utils.device.record_run`` where models actually run;
 * after a notebook's last cell, the record must show work on ``cuda``, and, for notebooks whose
-  metadata says ``"trains": true``, training under autocast (bf16/fp16). Notebooks whose metadata
-  says ``"framework": "tensorflow"`` are exempt when TensorFlow sees no GPU (they say so themselves).
+  metadata says ``"trains": true``, a run with ``training: true`` under autocast (bf16/fp16). Notebooks
+  whose metadata says ``"framework": "tensorflow"`` are exempt when TensorFlow sees no GPU (they say so
+  themselves); when it does, their records (``tfhub.record_tf_run(..., training=...)``, written by the one
+  writer ``device.write_record``) are checked like any other.
 The per-notebook wall time, peak GPU memory and precision are written to
 ``build/gpu_report.json`` for the README table and the issue notes.
 """

@@ -189,7 +189,7 @@ def test_record_tf_run_writes_the_runtime_record(tmp_path, monkeypatch, tf_stack
 
     path = tmp_path / "runs.jsonl"
     monkeypatch.setenv(device.RECORD_ENV, str(path))
-    rec = tfhub.record_tf_run("unit test", "mixed_float16", steps=3)
+    rec = tfhub.record_tf_run("unit test", "mixed_float16", training=False, steps=3)
     assert rec in device.runs()
     assert (rec["dtype"], rec["autocast"], rec["framework"], rec["steps"]) == ("float16", True, "tensorflow", 3)
     assert rec["device"] == ("cuda" if tf_stack[0].config.list_physical_devices("GPU") else "cpu")
