@@ -47,6 +47,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _point_hf_endpoint(monkeypatch, url: str) -> None:
+    """Set HF_ENDPOINT; huggingface_hub reads it once, at import, so when an earlier test imported it,
+    patch its copy too."""
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    if "huggingface_hub.constants" in sys.modules:
+        monkeypatch.setattr(sys.modules["huggingface_hub.constants"], "ENDPOINT", url.rstrip("/"))
+
+
 @pytest.fixture
 def local_hub(monkeypatch):
     """An HTTP server on 127.0.0.1 that answers every request with ``local_hub.status``."""
@@ -57,7 +65,7 @@ def local_hub(monkeypatch):
     for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}/")
+    _point_hf_endpoint(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}/")
     env._HUB_CACHE.clear()
     yield handler
     env._HUB_CACHE.clear()
@@ -90,7 +98,7 @@ def test_connection_refused_means_offline(monkeypatch):
     with socket.socket() as s:                # a port that was free a moment ago: nobody listens
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    _point_hf_endpoint(monkeypatch, f"http://127.0.0.1:{port}")
     env._HUB_CACHE.clear()
     ok, reason = env.probe_hub(timeout=2)
     assert ok is False and "refused" in reason.lower() and f"127.0.0.1:{port}" in reason
@@ -100,7 +108,7 @@ def test_silent_server_times_out_as_offline(monkeypatch):
     with socket.socket() as s:                # accepts connections (backlog) but never answers
         s.bind(("127.0.0.1", 0))
         s.listen(4)
-        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{s.getsockname()[1]}")
+        _point_hf_endpoint(monkeypatch, f"http://127.0.0.1:{s.getsockname()[1]}")
         env._HUB_CACHE.clear()
         t0 = time.monotonic()
         ok, reason = env.probe_hub(timeout=0.5)
