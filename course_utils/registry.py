@@ -21,6 +21,7 @@ class ModelSpec:
     tokenizer: str              # "wordpiece" | "kobert-sentencepiece" | "tfhub-preprocess"
     standin: str                # logical name of the offline stand-in (see STANDINS)
     note: str = ""
+    weights_format: str = "safetensors"   # "safetensors" | "bin" (the hub publishes only pytorch_model.bin)
 
     @property
     def pinned(self) -> str:
@@ -52,15 +53,17 @@ MODELS: dict[str, ModelSpec] = {
         note="104 languages, vocab 119,547; the Korean NSP checkpoint of the course."),
     "klue/bert-base": ModelSpec(
         "klue/bert-base", "klue/bert-base", "77c8b3d707df785034b4e50f2da5d37be5f0f546",
-        heads=("base", "mlm"), license="CC-BY-SA-4.0", language="ko",
+        heads=("base", "mlm", "nsp", "pretraining"), license="CC-BY-SA-4.0", language="ko",
         tokenizer="wordpiece", standin="standin-ko-wordpiece",
-        note="Korean WordPiece vocab 32,000. NSP weights: checked in notebook 03."),
+        note="Korean WordPiece vocab 32,000. MLM and NSP heads are in the checkpoint (BertForPreTraining: "
+             "loading it as BertForMaskedLM leaves cls.seq_relationship.* unused); notebook 03 checks it."),
     "skt/kobert-base-v1": ModelSpec(
         "skt/kobert-base-v1", "skt/kobert-base-v1", None,
         heads=("base",), license="Apache-2.0", language="ko",
         tokenizer="kobert-sentencepiece", standin="standin-ko-kobert",
         note="BertModel only (no MLM/NSP heads); weights are pytorch_model.bin, so online loading "
-             "needs torch>=2.6. Tokenizer: course_utils.kobert.KoBERTTokenizer (never trust_remote_code)."),
+             "needs torch>=2.6. Tokenizer: course_utils.kobert.KoBERTTokenizer (never trust_remote_code).",
+        weights_format="bin"),
     "all-minilm-l6-v2": ModelSpec(
         "all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2", None,
         heads=("base",), license="Apache-2.0", language="en", tokenizer="wordpiece",
@@ -131,13 +134,22 @@ DATA_FILES: dict[str, DataFile] = {
     "kornli/xnli-test": DataFile("kornli/xnli-test", _KORNLI + "xnli.test.ko.tsv", ("datasets/kornli/xnli.test.ko.tsv",),
                                  1032430, "0db53cf8e182283a0d0404ec3fe1b15d1e29236d23d22082dc20d43067254b3e",
                                  "kornli/xnli.test.ko.tsv", "CC-BY-SA-4.0"),
+    # multinli/snli: size and sha256 of kor-nlu-datasets at commit 0df0fe7 (its master), as listed in the
+    # public tfds-korean checksums.tsv (jeongukjae/tfds-korean, tfds_korean/kornli/checksums.tsv), whose
+    # xnli dev/test values equal ours, computed from the byte-identical files in shared/assets
     "kornli/multinli-train": DataFile("kornli/multinli-train", _KORNLI + "multinli.train.ko.tsv",
-                                      ("datasets/kornli/multinli.train.ko.tsv",), None, None, None, "CC-BY-SA-4.0"),
+                                      ("datasets/kornli/multinli.train.ko.tsv",), 83550821,
+                                      "dca5bf65597af45b139a5fbc8aa3587b612b391446475617b8faa09e5dfcd349",
+                                      None, "CC-BY-SA-4.0"),
     "kornli/snli-train": DataFile("kornli/snli-train", _KORNLI + "snli_1.0_train.ko.tsv",
-                                  ("datasets/kornli/snli_1.0_train.ko.tsv",), None, None, None, "CC-BY-SA-4.0"),
+                                  ("datasets/kornli/snli_1.0_train.ko.tsv",), 78486224,
+                                  "aaf12d8955fcda2b14319e5cabb9b31824c6f504aede460c975b518911f484c0",
+                                  None, "CC-BY-SA-4.0"),
+    # IMDB: the sha256 HF datasets publishes for aclImdb_v1.tar.gz (dataset_infos.json of `imdb`)
     "imdb/aclImdb": DataFile("imdb/aclImdb", "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
                              ("datasets/imdb/aclImdb_v1.tar.gz", "datasets/imdb/aclImdb_v1_labeled.tar.gz"),
-                             84125825, None, "imdb/aclImdb", "research use; cite Maas et al. 2011"),
+                             84125825, "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+                             "imdb/aclImdb", "research use; cite Maas et al. 2011"),
 }
 
 

@@ -279,5 +279,246 @@ def save_and_reload(model, tokenizer, path, model_cls=None):
     return reloaded, tok_cls.from_pretrained(path)
 
 
+# ---------------------------------------------------------------- settings: what the weights are × where they run
+
+# Encoder shapes of the runtime estimates: real checkpoints are bert-base sized (12 × 768; KoBERT,
+# klue/bert-base, bert-base-uncased); the offline stand-ins are MiniLM (06) and the small Korean BERT (08, 09).
+STEP_SHAPES = {
+    "bert-base": dict(num_hidden_layers=12, hidden_size=768, num_attention_heads=12, intermediate_size=3072,
+                      vocab_size=32000),
+    "minilm": dict(num_hidden_layers=6, hidden_size=384, num_attention_heads=12, intermediate_size=1536,
+                   vocab_size=30522),
+    "standin-ko": dict(num_hidden_layers=4, hidden_size=256, num_attention_heads=4, intermediate_size=1024,
+                       vocab_size=32200),
+}
+# Seconds on 2 CPU cores, fp32, AdamW: (one training step, one forward pass) at (shape, batch, max_length),
+# every row padded to max_length (an upper bound: dynamic padding makes NSMC/XNLI batches shorter).
+# Measured with ``train.measure_cpu_steps()`` (command in its docstring) on the course machine, 2 cores
+# shared with other jobs (load average 4–12, so individual steps varied 2–3×), torch 2.13 CPU, 2026-12-02.
+# The margin of the estimates is the padding: NSMC/XNLI batches average 24/36 tokens, not 64/128.
+CPU_STEP_S = {
+    ("bert-base", 16, 64): (18.0, 2.9),
+    ("bert-base", 16, 128): (12.4, 2.4),
+    ("minilm", 16, 128): (5.2, 0.8),
+    ("standin-ko", 32, 64): (0.47, 0.58),
+    ("standin-ko", 32, 128): (1.17, 0.91),
+}
+CPU_STEP_MEASURED = "per-step time measured on the course machine, 2 cores under load, 2026-12-02"
+MAX_PRETRAINED_LR = 1e-4          # pretrained weights never get more (5e-4 is for random-init stand-ins)
+
+# Per task: the data files that make the run "real", the shape of its offline stand-in, the number of
+# fixture rows (for estimates) and the settings. Keys of a setting: FinetuneConfig fields + n_val/n_test.
+_S = dict
+SETTING_TASKS = {
+    "nsmc": dict(data="nsmc/train", full_data=("nsmc/train",), standin_shape="standin-ko", fixture_rows=79, settings={
+        "full-gpu":      _S(n_train=None, n_val=5000, n_test=None, max_length=64, epochs=2, max_steps=-1,
+                            batch_size=32, learning_rate=5e-5, logging_steps=100),
+        "real-cpu":      _S(n_train=1000, n_val=100, n_test=300, max_length=64, epochs=1, max_steps=40,
+                            batch_size=16, learning_rate=5e-5, logging_steps=4),
+        "real-fixtures": _S(n_train=None, n_val=24, n_test=None, max_length=64, epochs=1, max_steps=30,
+                            batch_size=16, learning_rate=5e-5, logging_steps=3),
+        "standin-gpu":   _S(n_train=10000, n_val=1000, n_test=5000, max_length=64, epochs=1, max_steps=-1,
+                            batch_size=32, learning_rate=1e-4, logging_steps=20),
+        "standin-cpu":   _S(n_train=4000, n_val=300, n_test=1000, max_length=64, epochs=1, max_steps=300,
+                            batch_size=32, learning_rate=5e-4, logging_steps=20),
+        "fixtures":      _S(n_train=None, n_val=24, n_test=None, max_length=64, epochs=1, max_steps=40,
+                            batch_size=16, learning_rate=1e-3, logging_steps=3),
+    }),
+    "kornli": dict(data="kornli/xnli-dev", full_data=("kornli/multinli-train", "kornli/snli-train"),
+                   standin_shape="standin-ko", fixture_rows=60, settings={
+        "full-gpu":      _S(n_train=50_000, n_val=None, n_test=None, max_length=128, epochs=1, max_steps=-1,
+                            batch_size=32, learning_rate=3e-5, logging_steps=100),
+        "real-gpu":      _S(n_train=None, n_val=249, n_test=None, max_length=128, epochs=3, max_steps=-1,
+                            batch_size=32, learning_rate=3e-5, logging_steps=10),
+        "real-cpu":      _S(n_train=None, n_val=249, n_test=300, max_length=128, epochs=1, max_steps=40,
+                            batch_size=16, learning_rate=5e-5, logging_steps=4),
+        "real-fixtures": _S(n_train=None, n_val=15, n_test=None, max_length=128, epochs=1, max_steps=30,
+                            batch_size=16, learning_rate=3e-5, logging_steps=3),
+        "standin-gpu":   _S(n_train=None, n_val=249, n_test=None, max_length=128, epochs=4, max_steps=-1,
+                            batch_size=32, learning_rate=2e-4, logging_steps=10),
+        "standin-cpu":   _S(n_train=None, n_val=249, n_test=1000, max_length=128, epochs=1, max_steps=200,
+                            batch_size=32, learning_rate=5e-4, logging_steps=10),
+        "fixtures":      _S(n_train=None, n_val=15, n_test=None, max_length=128, epochs=1, max_steps=40,
+                            batch_size=16, learning_rate=5e-4, logging_steps=3),
+    }),
+    "imdb": dict(data="imdb/aclImdb", full_data=("imdb/aclImdb",), standin_shape="minilm", fixture_rows=80, settings={
+        "full-gpu":      _S(n_train=None, n_val=1000, n_test=None, max_length=512, epochs=2, max_steps=-1,
+                            batch_size=16, learning_rate=2e-5, logging_steps=50),
+        "real-cpu":      _S(n_train=640, n_val=128, n_test=400, max_length=128, epochs=1, max_steps=40,
+                            batch_size=16, learning_rate=3e-5, logging_steps=5),
+        "real-fixtures": _S(n_train=None, n_val=16, n_test=None, max_length=64, epochs=3, max_steps=12,
+                            batch_size=16, learning_rate=3e-5, logging_steps=2),
+        "standin-gpu":   _S(n_train=2000, n_val=256, n_test=1000, max_length=128, epochs=1, max_steps=-1,
+                            batch_size=16, learning_rate=5e-5, logging_steps=10),
+        "standin-cpu":   _S(n_train=640, n_val=128, n_test=400, max_length=128, epochs=1, max_steps=40,
+                            batch_size=16, learning_rate=1e-4, logging_steps=5),
+        "fixtures":      _S(n_train=None, n_val=16, n_test=None, max_length=64, epochs=3, max_steps=12,
+                            batch_size=16, learning_rate=1e-4, logging_steps=2),
+    }),
+}
+_WHY = {
+    "full-gpu": "the real pretrained checkpoint on a CUDA GPU with the full training data: the published-style recipe",
+    "real-gpu": "the real pretrained checkpoint on a CUDA GPU, but only the evaluation files are here: a short run on them",
+    "real-cpu": "the real pretrained checkpoint (bert-base size) on the CPU: a small-lr run short enough for 2 cores",
+    "real-fixtures": "the real pretrained checkpoint, but only the course fixtures as data",
+    "standin-gpu": "the offline stand-in on a CUDA GPU (the GPU test run)",
+    "standin-cpu": "the offline stand-in on the CPU with the real data",
+    "fixtures": "the offline stand-in on the course fixtures",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One fine-tuning setting: ``config`` (FinetuneConfig fields), subset sizes and a runtime estimate."""
+    name: str
+    task: str
+    config: dict
+    n_val: Optional[int]
+    n_test: Optional[int]
+    weights: str                 # what the weights are
+    device: str                  # where they run
+    estimate_s: Optional[float]  # 2-core CPU estimate in seconds (None on a GPU: not measured)
+    estimate: str
+    why: str
+
+    def describe(self) -> str:
+        return (f"setting {self.name} · weights: {self.weights} · device: {self.device}\n"
+                f"  why: {self.why}\n  lr {self.config['learning_rate']:g} · batch {self.config['batch_size']} · "
+                f"max_length {self.config['max_length']} · "
+                + (f"max_steps {self.config['max_steps']}" if self.config["max_steps"] > 0 else f"epochs {self.config['epochs']}")
+                + f"\n  runtime: {self.estimate}")
+
+
+def _step_seconds(shape: str, batch: int, max_length: int) -> tuple:
+    """(train step s, forward s) at ``batch``×``max_length``, scaled by tokens from the nearest measurement."""
+    rows = [(k, v) for k, v in CPU_STEP_S.items() if k[0] == shape and v[0] is not None]
+    if not rows:
+        raise KeyError(f"no CPU step measurement for shape {shape!r}; run train.measure_cpu_steps()")
+    tokens = batch * max_length
+    (_, b, length), (step, fwd) = min(rows, key=lambda kv: abs(math.log(kv[0][1] * kv[0][2] / tokens)))
+    scale = tokens / (b * length)
+    return step * scale, fwd * scale
+
+
+def estimate_cpu_seconds(task: str, setting_name: str, shape: str) -> float:
+    """Training + evaluation seconds of a CPU setting on 2 cores (model loading and tokenizing not included)."""
+    t = SETTING_TASKS[task]
+    s = t["settings"][setting_name]
+    if s["max_steps"] <= 0:
+        raise ValueError(f"{task}/{setting_name} trains by epochs; it is a GPU setting")
+    step, fwd = _step_seconds(shape, s["batch_size"], s["max_length"])
+    _, fwd_eval = _step_seconds(shape, 1, s["max_length"])
+    n_val = s["n_val"] or t["fixture_rows"]
+    n_test = s["n_test"] or t["fixture_rows"]
+    evals = 3                                          # make_trainer: eval_steps = max_steps // 3
+    return s["max_steps"] * step + (evals * n_val + n_test + 64) * fwd_eval   # + 64 rows: reload check, demos
+
+
+def choose_setting(task: str, model_name: str, device=None, *, real_data: Optional[bool] = None) -> Setting:
+    """The fine-tuning setting for ``task`` (``"nsmc"``, ``"kornli"``, ``"imdb"``) and ``model_name``.
+
+    Chosen by **what the weights are** (``models.resolve(model_name, "seqcls")``: the real pretrained
+    checkpoint from the hub or the mirror, or an offline stand-in) and **where they run** (``device``:
+    CUDA or CPU), then by the data (``data.is_real``: real files or the course fixtures):
+
+    ============  ============  ======  ================================================
+    weights       device        data    setting
+    ============  ============  ======  ================================================
+    real          cuda          full    ``full-gpu`` (``real-gpu`` when only eval files)
+    real          cpu           real    ``real-cpu``
+    real          any           fixt.   ``real-fixtures``
+    stand-in      cuda          any     ``standin-gpu``
+    stand-in      cpu           real    ``standin-cpu``
+    stand-in      cpu           fixt.   ``fixtures``
+    ============  ============  ======  ================================================
+
+    Pretrained weights never get a learning rate above :data:`MAX_PRETRAINED_LR` (1e-4): 5e-4 is only
+    for random-init stand-ins. CPU settings carry a 2-core runtime estimate from :data:`CPU_STEP_S`.
+    """
+    import torch
+
+    from . import data, models
+
+    if task not in SETTING_TASKS:
+        raise ValueError(f"task={task!r}: use one of {', '.join(SETTING_TASKS)}")
+    t = SETTING_TASKS[task]
+    res = models.resolve(model_name, "seqcls")
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    on_gpu = dev.type == "cuda"
+    if real_data is None:
+        real_data = data.is_real(t["data"])
+    full_data = real_data and all(data.is_real(n) for n in t["full_data"])
+    real = res.origin in ("hub", "mirror")
+    if real:
+        name = ("full-gpu" if full_data else "real-gpu" if real_data else "real-fixtures") if on_gpu \
+            else ("real-cpu" if real_data else "real-fixtures")
+        if name not in t["settings"]:
+            name = "full-gpu"
+    else:
+        name = "standin-gpu" if on_gpu else ("standin-cpu" if real_data else "fixtures")
+    s = dict(t["settings"][name])
+    if res.pretrained and s["learning_rate"] > MAX_PRETRAINED_LR:
+        raise AssertionError(f"{task}/{name}: lr {s['learning_rate']} for pretrained weights ({res.weights})")
+    n_val, n_test = s.pop("n_val"), s.pop("n_test")
+    shape = "bert-base" if real else t["standin_shape"]
+    weights = ("real checkpoint (" + _origin_label(res.origin) + "), pretrained") if real else \
+        ("stand-in, " + ("pretrained encoder" if res.pretrained else "random init"))
+    if on_gpu or s["max_steps"] <= 0:
+        est_s = None
+        estimate = ("GPU: not measured here (no GPU); see the notebook's runtime section" if on_gpu else
+                    "epochs on a CPU: not estimated")
+    else:
+        est_s = estimate_cpu_seconds(task, name, shape)
+        step, _ = _step_seconds(shape, s["batch_size"], s["max_length"])
+        estimate = (f"≤ {est_s:.0f} s on 2 CPU cores for training + evaluation ({s['max_steps']} steps × "
+                    f"{step:.2f} s/step at {s['batch_size']}×{s['max_length']} tokens, {shape}-shaped model; "
+                    f"{CPU_STEP_MEASURED}; an upper bound: every batch counted as padded to max_length), "
+                    "plus model loading and tokenizing")
+    return Setting(name, task, s, n_val, n_test, weights, str(dev), est_s, estimate, _WHY[name])
+
+
+def _origin_label(origin: str) -> str:
+    from . import env
+
+    return env.ORIGINS.get(origin, origin)
+
+
+def measure_cpu_steps(shapes=None, steps: int = 3) -> dict:
+    """Measure :data:`CPU_STEP_S` on this machine (random-init models of each shape; nothing downloaded).
+
+    Command: ``python -c "from course_utils import train; print(train.measure_cpu_steps())"``
+    (about 2 minutes on 2 cores). Returns ``{(shape, batch, max_length): (train step s, forward s)}``,
+    medians over ``steps`` steps after one warm-up step.
+    """
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    out = {}
+    for key in (shapes or CPU_STEP_S):
+        shape, batch, length = key
+        torch.manual_seed(0)
+        model = BertForSequenceClassification(BertConfig(num_labels=3, **STEP_SHAPES[shape]))
+        opt = torch.optim.AdamW(model.parameters(), lr=5e-5)
+        cpu = torch.device("cpu")                      # deliberately the CPU: these are CPU estimates
+        model.to(cpu)
+        ids = torch.randint(5, 1000, (batch, length), device=cpu)
+        labels = torch.randint(0, 3, (batch,), device=cpu)
+        model.train()
+        times = []
+        for _ in range(steps + 1):
+            t0 = time.perf_counter()
+            model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels).loss.backward()
+            opt.step()
+            opt.zero_grad()
+            times.append(time.perf_counter() - t0)
+        model.eval()
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            model(input_ids=ids, attention_mask=torch.ones_like(ids))
+            fwd = time.perf_counter() - t0
+        out[key] = (round(float(np.median(times[1:])), 2), round(fwd, 2))
+    return out
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "dataclasses", "math",
                                                                   "time", "np", "Callable", "Optional", "Sequence")]

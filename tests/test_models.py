@@ -104,8 +104,7 @@ def test_resolve_rejects_bad_names_and_tasks(models):
         models.resolve("bert-large-whatever")
     with pytest.raises(ValueError, match="task"):
         models.resolve("bert-base-uncased", "qa")
-    with pytest.raises(ValueError, match="multilingual"):
-        models.resolve("klue/bert-base", "nsp")
+    assert models.resolve("klue/bert-base", "nsp").origin == "standin"   # klue ships an NSP head (issue 10 §4)
     with pytest.raises(ValueError, match="no MLM"):
         models.resolve("skt/kobert-base-v1", "mlm")
     assert models.resolve("bert-base-multilingual-cased", "nsp").origin == "standin"
@@ -221,8 +220,9 @@ def test_korean_wordpiece_standin_tasks_and_cache(models):
     with torch.no_grad():
         assert seq(**_batch(ktok, ["좋아요", "별로"])).logits.shape == (2, 3)
     assert _last_model_source("klue/bert-base").origin == "standin"
-    with pytest.raises(ValueError, match="bert-base-multilingual-cased"):
-        models.load_model("klue/bert-base", "nsp")
+    knsp, _ = models.load_model("klue/bert-base", "nsp")                 # the checkpoint has the head
+    with torch.no_grad():
+        assert knsp(**_batch(ktok, ["비가 온다."], ["땅이 젖는다."])).logits.shape == (1, 2)
     folder = models.resolve("klue/bert-base", "mlm").where
     assert not [f for f in os.listdir(folder) if f.endswith(".bin")]
 
