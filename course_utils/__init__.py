@@ -7,18 +7,24 @@ Modules, by topic (each docstring names the lesson it comes from):
 * ``registry``     – every model and dataset by logical name, with pinned revisions
 * ``models``       – load a model/tokenizer by logical name (hub, mirror or labelled stand-in)
 * ``kobert``       – a transformers-5 compatible KoBERT tokenizer on sentencepiece
-* ``data``         – IMDB / NSMC / KorNLI loaders returning ``datasets.Dataset``
+* ``wordpiece``    – a deterministic WordPiece vocabulary trainer (the offline Korean stand-in)
+* ``data``         – IMDB / NSMC / KorNLI loaders returning ``datasets.Dataset``, IMDB subsets, the corpus
+* ``data_quality`` – empty rows, duplicates, label conflicts, train/test overlap, label balance (08, 09)
 * ``download``     – progress bar, size/checksum check, atomic writes
+* ``cache``        – build a cached artefact once: lock, temporary folder, check, atomic rename
 * ``train``        – fine-tuning helpers (the course recipe on the HF Trainer, metrics, plots, predict)
 * ``longtext``     – reviews longer than the window: head-only, head+tail, sliding windows (06)
-* ``korean``       – NSMC data-quality report and cleaning (08)
 * ``pretraining``  – MLM masking counts, manual MLM loss, NSP pairs (02, 03)
 * ``embeddings``   – pooling, layer combinations, feature extraction (05)
-* ``viz``          – attention heatmaps, offline bertviz, plots, Korean font
+* ``attention``    – attention statistics: arrays, attention mass, offset-head scores, top heads (04)
+* ``viz``          – matplotlib plots (01–05) and the Korean font
+* ``bertviz_views`` – bertviz's views offline, and its neuron view on safetensors weights (04)
+* ``npm``          – pinned JavaScript packages from the npm registry (offline bertviz, the decks)
 * ``exercises``    – check functions for the notebook exercises
 * ``tfhub``        – the TF Hub path and its offline SavedModel pair (07)
-* ``slides``       – offline reveal.js decks from the notebooks
-* ``mirror``       – fill a classroom mirror folder while online
+* ``mirror``       – fill a classroom mirror folder while online (``python -m course_utils.mirror fill``)
+
+The slide-deck builder is a maintainer command, ``tools/slides.py``; the package never imports it.
 
 Heavy libraries (torch, transformers) are imported lazily, so ``import course_utils`` is fast.
 """
@@ -57,9 +63,10 @@ from .env import (  # noqa: F401,E402  (light imports only)
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("env", "device", "registry", "models", "kobert", "data", "download", "train",
-               "viz", "exercises", "tfhub", "slides", "mirror", "embeddings", "pretraining",
-               "longtext", "korean")
+_SUBMODULES = ("env", "device", "registry", "models", "kobert", "data", "data_quality", "download", "cache",
+               "train", "attention", "viz", "bertviz_views", "npm", "exercises", "tfhub", "mirror", "embeddings",
+               "pretraining", "longtext", "wordpiece",
+               "korean")   # korean: the old name of data_quality, until notebooks 08 and 09 import data_quality
 
 
 def __getattr__(name):  # lazy submodules: course_utils.models etc.

@@ -1,7 +1,9 @@
-"""IMDB, NSMC and KorNLI loaders returning ``datasets.Dataset``.
+"""The course's text data: IMDB, NSMC and KorNLI loaders returning ``datasets.Dataset``, the IMDB
+folder (and a balanced subset of it), and the small course corpus.
 
 Lessons: 06–09, the fine-tuning notebooks (IMDB with PyTorch and with TensorFlow Hub, NSMC
-sentiment in Korean, KorNLI natural-language inference).
+sentiment in Korean, KorNLI natural-language inference); 01–03 read the corpus
+(:func:`read_paragraphs`).
 
 Where a file comes from (:func:`resolve_data_file`), first match wins:
 
@@ -61,6 +63,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import re
 import shutil
 import tarfile
@@ -884,6 +887,73 @@ def imdb_folder() -> Path:
     return root / "aclImdb"
 
 
+def imdb_subset(aclimdb: str | os.PathLike, n_train: Optional[int], n_test: Optional[int],
+                seed: int = 0) -> Path:
+    """A class-balanced subset of an ``aclImdb/`` folder, as a folder of the same layout.
+
+    ``text_dataset_from_directory`` (the tutorial's loader) reads folders, so for quick CPU runs we
+    copy ``n_train`` train and ``n_test`` test reviews (half ``pos``, half ``neg``; a seeded random
+    choice) into ``env.cache_dir("imdb_subsets", key)``. ``None`` for both returns the folder as is.
+    Raises ``FileNotFoundError`` when the folder lacks ``train/{pos,neg}`` or ``test/{pos,neg}``.
+    """
+    root = Path(aclimdb)
+    for split in ("train", "test"):
+        for label in ("neg", "pos"):
+            if not (root / split / label).is_dir():
+                raise FileNotFoundError(
+                    f"{root / split / label} is missing: expected an extracted aclImdb/ folder with "
+                    "train/{pos,neg} and test/{pos,neg} (see course_utils.data.imdb_folder()).")
+    if n_train is None and n_test is None:
+        return root
+    key = hashlib.sha1(f"{root.resolve()}|{n_train}|{n_test}|{seed}".encode()).hexdigest()[:12]
+    dest = env.cache_dir("imdb_subsets") / key
+
+    def build(staging: Path) -> None:   # published atomically by course_utils.cache.publish
+        rng = random.Random(seed)
+        staging.mkdir()
+        for split, n in (("train", n_train), ("test", n_test)):
+            for label in ("neg", "pos"):
+                files = sorted((root / split / label).glob("*.txt"))
+                if n is not None:
+                    files = rng.sample(files, min(len(files), n // 2))
+                out = staging / split / label
+                out.mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    shutil.copyfile(f, out / f.name)
+        (staging / "COMPLETE").write_text(f"subset of {root}: n_train={n_train} n_test={n_test} seed={seed}\n",
+                                          encoding="utf-8")
+
+    return cache.publish(dest, build, what="an IMDB subset folder", valid=lambda d: (d / "COMPLETE").is_file())
+
+
+def read_paragraphs(path: str | os.PathLike) -> list[list[str]]:
+    """Read a course corpus file (``data/corpus/en.txt`` / ``ko.txt``) into paragraphs.
+
+    Format: one sentence per line, paragraphs separated by blank lines, lines starting with ``#``
+    are comments. Consecutive sentences of one paragraph are real "next sentence" pairs (lesson 03).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"corpus file not found: {str(path)!r} (expected e.g. data/corpus/en.txt).")
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            continue
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = []
+            continue
+        current.append(line)
+    if current:
+        paragraphs.append(current)
+    if not paragraphs:
+        raise ValueError(f"{path}: no sentences found (only comments or blank lines?).")
+    return paragraphs
+
+
 def is_real(name: str) -> bool:
     """Will :func:`resolve_data_file` give the **real** file ``name`` (a ``registry.DATA_FILES`` key,
     e.g. ``"nsmc/train"``, ``"kornli/xnli-dev"``, ``"imdb/aclImdb"``) rather than the course fixture?
@@ -901,6 +971,6 @@ def is_real(name: str) -> bool:
 
 
 __all__ = [
-    "DataFormatError", "resolve_data_file", "load_nsmc", "load_kornli", "load_imdb", "imdb_folder",
-    "NSMC_LABELS", "KORNLI_LABELS", "IMDB_LABELS", "is_real",
+    "DataFormatError", "resolve_data_file", "load_nsmc", "load_kornli", "load_imdb", "imdb_folder", "imdb_subset",
+    "read_paragraphs", "NSMC_LABELS", "KORNLI_LABELS", "IMDB_LABELS", "is_real",
 ]

@@ -286,7 +286,7 @@ def ex08_pad_id(answer, tokenizer=None) -> Optional[bool]:
 
 
 def ex08_duplicates_removed(answer, report=None) -> Optional[bool]:
-    """08: how many duplicate rows ``dedupe=True`` removed (read it from a ``korean.text_quality`` report)."""
+    """08: how many duplicate rows ``dedupe=True`` removed (read it from a ``data_quality.text_quality`` report)."""
     return check(answer, lambda a: not isinstance(a, bool) and int(a) == int(report["duplicate_rows"]),
                  "The raw train report has a 'duplicate_rows' entry: rows that repeat an earlier row's text.")
 

@@ -40,7 +40,6 @@ SPIECE_UNDERLINE = "▁"
 SPIECE_FILE = "spiece.model"
 HUB_ID = "skt/kobert-base-v1"
 MIRROR_REL = "tokenizers/kobert-base-v1-tokenizer/spiece.model"
-KOBERT_VOCAB_SIZE = 8002
 SPECIAL_TOKENS = {"[UNK]": 0, "[PAD]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4}
 CONFIG_MARKER = "course_utils.kobert.KoBERTTokenizer"
 # keys of a tokenizer_config.json (ours or SKT's) that we honour when loading a folder
@@ -464,5 +463,4 @@ def train_sentencepiece(corpus_lines: Iterable[str], out_dir: str | os.PathLike,
     return tok
 
 
-__all__ = ["KoBERTTokenizer", "train_sentencepiece", "normalize_text", "SPECIAL_TOKENS", "HUB_ID", "MIRROR_REL",
-           "KOBERT_VOCAB_SIZE"]
+__all__ = ["KoBERTTokenizer", "train_sentencepiece", "normalize_text", "SPECIAL_TOKENS", "HUB_ID", "MIRROR_REL"]

@@ -57,10 +57,6 @@ from . import download, env, registry
 
 HUB_ALLOW_PATTERNS = ["*.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
                       "special_tokens_map.json", "vocab.txt", "spiece.model"]
-TOKENIZER_FILES = ("vocab.txt", "spiece.model", "tokenizer.json", "tokenizer_config.json",
-                   "special_tokens_map.json", "config.json")
-
-
 @dataclasses.dataclass(frozen=True)
 class TokenizerSource:
     folder: str            # mirror-relative folder

@@ -51,7 +51,6 @@ import json
 import os
 import random
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Optional
@@ -197,10 +196,6 @@ def _check_task(spec: registry.ModelSpec, task: str) -> None:
 
 
 # ====================================================================== resolve
-
-def _standin_kind(spec: registry.ModelSpec) -> str:
-    return spec.standin
-
 
 def _en_tokenizer_source() -> tuple:
     """(origin, vocab path, note) of the bert-base-uncased WordPiece vocab offline."""

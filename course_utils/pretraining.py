@@ -2,7 +2,7 @@
 
 Lessons: ``02_masked_lm`` (15 % selection, 80/10/10 split, the MLM loss by hand, whole-word
 masking) and ``03_next_sentence_prediction`` (IsNext/NotNext pairs, NSP probabilities, checking
-whether a checkpoint ships an NSP head). ``01_tokenization`` uses :func:`read_paragraphs`.
+whether a checkpoint ships an NSP head). The corpus reader is :func:`course_utils.data.read_paragraphs`.
 
 Everything here works on any BERT-style tokenizer/model (real checkpoints or the offline
 stand-ins of :mod:`course_utils.models`); the masking itself is always done by
@@ -15,40 +15,12 @@ import random
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from .data import read_paragraphs  # noqa: F401  re-export: notebooks 01-03 and models call pretraining.read_paragraphs
+
 IGNORE_INDEX = -100     # label value that the MLM loss skips (PyTorch's CrossEntropyLoss default)
 IS_NEXT = 0             # BertForNextSentencePrediction: label 0 = "B follows A"
 NOT_NEXT = 1            # label 1 = "B is a random sentence"
 NSP_LABELS = {IS_NEXT: "IsNext", NOT_NEXT: "NotNext"}
-
-
-# ---------------------------------------------------------------- corpus
-
-def read_paragraphs(path: str | Path) -> list[list[str]]:
-    """Read a course corpus file (``data/corpus/en.txt`` / ``ko.txt``) into paragraphs.
-
-    Format: one sentence per line, paragraphs separated by blank lines, lines starting with ``#``
-    are comments. Consecutive sentences of one paragraph are real "next sentence" pairs (lesson 03).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"corpus file not found: {str(path)!r} (expected e.g. data/corpus/en.txt).")
-    paragraphs: list[list[str]] = []
-    current: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line.startswith("#"):
-            continue
-        if not line:
-            if current:
-                paragraphs.append(current)
-            current = []
-            continue
-        current.append(line)
-    if current:
-        paragraphs.append(current)
-    if not paragraphs:
-        raise ValueError(f"{path}: no sentences found (only comments or blank lines?).")
-    return paragraphs
 
 
 # ---------------------------------------------------------------- masked LM (lesson 02)
@@ -115,8 +87,6 @@ def collate_and_count(collator, features: Sequence[dict], repeats: int = 1):
     they are not modified. With many repeats the observed rates approach the collator's
     ``mlm_probability`` and ``mask_replace_prob``/``random_replace_prob``.
     """
-    import torch
-
     tok = collator.tokenizer
     total, batch = MaskingCounts(), None
     keep = {"input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "offset_mapping"}
@@ -276,7 +246,7 @@ def missing_nsp_weights(model_id: str | Path, revision: Optional[str] = None, **
 
 
 __all__ = [
-    "IGNORE_INDEX", "IS_NEXT", "NOT_NEXT", "NSP_LABELS", "read_paragraphs", "MaskingCounts", "count_masking",
+    "IGNORE_INDEX", "IS_NEXT", "NOT_NEXT", "NSP_LABELS", "MaskingCounts", "count_masking",
     "collate_and_count", "mlm_token_losses", "mlm_loss_by_hand", "word_ids_from_offsets",
     "partially_masked_words", "make_nsp_pairs", "is_true_next", "nsp_probabilities", "missing_nsp_weights",
 ]

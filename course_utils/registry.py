@@ -23,10 +23,6 @@ class ModelSpec:
     note: str = ""
     weights_format: str = "safetensors"   # "safetensors" | "bin" (the hub publishes only pytorch_model.bin)
 
-    @property
-    def pinned(self) -> str:
-        return f"{self.hub_id}@{self.revision[:10] if self.revision else 'main (unpinned)'}"
-
 
 @dataclasses.dataclass(frozen=True)
 class StandIn:

@@ -37,17 +37,14 @@ Keras 3 trap: ``hub.KerasLayer`` only works inside a ``tf_keras`` (Keras 2) mode
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
-import random
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
 
-from . import env
+from . import device, env
+from .data import imdb_subset  # noqa: F401  re-export: notebook 07 calls tfhub.imdb_subset (moved to data)
 
 LEGACY_KERAS_ENV = "TF_USE_LEGACY_KERAS"
 DISABLE_TF_ENV = "BERT_COURSE_DISABLE_TF"   # "1": behave as if TensorFlow were not installed (tests)
@@ -471,8 +468,6 @@ def record_tf_run(what: str, policy: str, *, training: bool, **extra) -> dict:
     """The runtime record (see ``device.write_record``) for a TensorFlow run: device from TensorFlow,
     dtype from the Keras policy, ``training`` (required: True for ``fit``, False for evaluate/predict,
     so GPU mode can check that a notebook that trains did so under mixed precision). Needs no torch."""
-    from . import device as _device
-
     tf, _, _ = import_tf()
     gpus = tf.config.list_physical_devices("GPU")
     dtype = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(policy)
@@ -483,50 +478,7 @@ def record_tf_run(what: str, policy: str, *, training: bool, **extra) -> dict:
             rec["peak_mem_mib"] = round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, 1)
         except (ValueError, RuntimeError):  # pragma: no cover - not supported on every build
             pass
-    return _device.write_record(rec)
-
-
-# ---------------------------------------------------------------- IMDB subset for the CPU
-
-def imdb_subset(aclimdb: str | os.PathLike, n_train: Optional[int], n_test: Optional[int],
-                seed: int = 0) -> Path:
-    """A class-balanced subset of an ``aclImdb/`` folder, as a folder of the same layout.
-
-    ``text_dataset_from_directory`` (the tutorial's loader) reads folders, so for quick CPU runs we
-    copy ``n_train`` train and ``n_test`` test reviews (half ``pos``, half ``neg``; a seeded random
-    choice) into ``env.cache_dir("imdb_subsets", key)``. ``None`` for both returns the folder as is.
-    Raises ``FileNotFoundError`` when the folder lacks ``train/{pos,neg}`` or ``test/{pos,neg}``.
-    """
-    root = Path(aclimdb)
-    for split in ("train", "test"):
-        for label in ("neg", "pos"):
-            if not (root / split / label).is_dir():
-                raise FileNotFoundError(
-                    f"{root / split / label} is missing: expected an extracted aclImdb/ folder with "
-                    "train/{pos,neg} and test/{pos,neg} (see course_utils.data.imdb_folder()).")
-    if n_train is None and n_test is None:
-        return root
-    key = hashlib.sha1(f"{root.resolve()}|{n_train}|{n_test}|{seed}".encode()).hexdigest()[:12]
-    dest = env.cache_dir("imdb_subsets") / key
-
-    def build(staging: Path) -> None:   # published atomically by course_utils.cache.publish
-        rng = random.Random(seed)
-        staging.mkdir()
-        for split, n in (("train", n_train), ("test", n_test)):
-            for label in ("neg", "pos"):
-                files = sorted((root / split / label).glob("*.txt"))
-                if n is not None:
-                    files = rng.sample(files, min(len(files), n // 2))
-                out = staging / split / label
-                out.mkdir(parents=True, exist_ok=True)
-                for f in files:
-                    shutil.copyfile(f, out / f.name)
-        (staging / "COMPLETE").write_text(f"subset of {root}: n_train={n_train} n_test={n_test} seed={seed}\n",
-                                          encoding="utf-8")
-
-    from . import cache
-
-    return cache.publish(dest, build, what="an IMDB subset folder", valid=lambda d: (d / "COMPLETE").is_file())
+    return device.write_record(rec)
 
 
 __all__ = [

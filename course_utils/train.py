@@ -32,8 +32,7 @@ class FinetuneConfig:
     max_steps: int = -1              # > 0 overrides epochs
     warmup: float = 0.1              # fraction of steps (transformers 5: a float in warmup_steps)
     weight_decay: float = 0.01
-    n_train: Optional[int] = None    # subset sizes (None = all)
-    n_eval: Optional[int] = None
+    n_train: Optional[int] = None    # training subset size (None = all)
     seed: int = 42
     logging_steps: int = 10
     output_dir: str = "build/runs/finetune"
@@ -111,7 +110,7 @@ def make_trainer(model, tokenizer, train_ds, eval_ds, cfg: FinetuneConfig,
                  metrics: Callable = compute_metrics, **overrides):
     """A ``transformers.Trainer`` with the course recipe (see the module docstring)."""
     import torch
-    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+    from transformers import DataCollatorWithPadding, TrainingArguments
 
     from . import device as _device
 

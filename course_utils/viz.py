@@ -1,149 +1,19 @@
-"""Attention visualisations: offline bertviz (and, further down, heatmaps).
+"""Plots for the lessons (matplotlib), and the Korean font they need.
 
-Lessons: ``04``/``05`` (attention), and every notebook that shows bertviz.
+Lessons: ``01`` token-count histograms, ``02`` fill-mask top-k bars, ``03`` NSP bars, ``04`` attention
+heatmaps (static: they show on GitHub and in slides, unlike bertviz's JavaScript), per-layer lines and
+head-score grids, ``05`` similarity matrices and PCA. Every Korean label needs :func:`use_korean_font`.
 
-Offline bertviz
----------------
-bertviz 1.4.1 loads require.js 2.3.6, d3 5.7.0 and jQuery 2.0.0 from cdnjs, so its views are
-blank without internet. :func:`bertviz_offline_html` turns the HTML that bertviz returns with
-``html_action="return"`` into HTML that needs no network (REFERENCE §9): the require.js CDN tag
-is removed, d3 5.7.0 and jQuery 2.2.4 are inlined (read from the npm cache in
-``env.cache_dir("js")``, fetched from the npm registry at run time, never committed), and
-bertviz's own script runs inside a tiny local ``require``/``requirejs`` shim. The shim only
-shadows ``require`` inside bertviz's script, and jQuery/d3 are loaded as private copies, so a
-page that has its own require.js or jQuery (classic Notebook, slides) is left alone.
-
-:func:`show_bertviz` calls a view (``bertviz.head_view``, ``bertviz.model_view``, ...) with
-``html_action="return"``, applies the fix **always** (the result is self-contained, so it works
-online, offline, in JupyterLab, Colab, in exported HTML and in the slide decks) and displays it.
-When the JS files cannot be fetched it says so and falls back to bertviz's CDN HTML, which
-renders only with internet.
+The numbers behind the attention plots come from :mod:`course_utils.attention`; bertviz's
+interactive views are in :mod:`course_utils.bertviz_views`.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Callable, Optional
 
-from . import env
+from .attention import attention_array
 
-# ================================================================ offline bertviz (self-contained)
-
-BERTVIZ_JS = {"d3": "5.7.0", "jquery": "2.2.4"}
-_REQUIRE_TAG_RE = re.compile(
-    r"<script[^>]*\bsrc=[\"'][^\"']*require(?:\.min)?\.js[\"'][^>]*>\s*</script>", re.I)
-_INLINE_SCRIPT_RE = re.compile(r"<script(?P<attrs>(?![^>]*\bsrc=)[^>]*)>(?P<body>.*?)</script>", re.I | re.S)
-_SHIM_ID = "__bertCourseBertviz"
-
-
-class BertvizOfflineError(RuntimeError):
-    """The JS files for offline bertviz are not available (npm registry unreachable)."""
-
-
-def bertviz_js_dir(fetch: bool = True) -> Path:
-    """The npm prefix holding d3 5.7.0 and jQuery 2.2.4 (``env.cache_dir("js")``).
-
-    Fetches them from the npm registry when missing and ``fetch`` is true (needs the registry
-    once; later calls are offline). Raises :class:`BertvizOfflineError` when they are unavailable.
-    """
-    from .slides import SlidesError, _installed_version, fetch_js_packages
-
-    prefix = env.cache_dir("js")
-    if all(_installed_version(prefix, n) == v for n, v in BERTVIZ_JS.items()):
-        return prefix
-    if not fetch:
-        raise BertvizOfflineError(f"d3 {BERTVIZ_JS['d3']} and jQuery {BERTVIZ_JS['jquery']} are not in {prefix}")
-    try:
-        return fetch_js_packages(prefix, BERTVIZ_JS, quiet=True)
-    except SlidesError as exc:
-        raise BertvizOfflineError(str(exc)) from exc
-
-
-def _js_source(prefix: Path, name: str) -> str:
-    rel = {"d3": "d3/dist/d3.min.js", "jquery": "jquery/dist/jquery.min.js"}[name]
-    text = (prefix / "node_modules" / rel).read_text(encoding="utf-8")
-    return text.replace("</script", "<\\/script")  # must not close the inline <script>
-
-
-def _shim_script(prefix: Path) -> str:
-    """One <script> that loads private copies of jQuery and d3 and defines the require shim."""
-    return (
-        "<script type=\"text/javascript\">\n"
-        f"if (!window.{_SHIM_ID}) (function () {{\n"
-        "  var mods = {};\n"
-        "  function load(name, fn) { var m = {exports: {}}; fn.call(window, m, m.exports, undefined);"
-        " mods[name] = m.exports; }\n"
-        "  load('jquery', function (module, exports, define) {\n" + _js_source(prefix, "jquery") + "\n});\n"
-        "  load('d3', function (module, exports, define) {\n" + _js_source(prefix, "d3") + "\n});\n"
-        "  function requirejs(deps, cb) {\n"
-        "    if (typeof deps === 'string') return mods[deps];\n"
-        "    var args = deps.map(function (d) { if (!(d in mods)) throw new Error("
-        "'offline bertviz: no local module ' + d); return mods[d]; });\n"
-        "    if (cb) setTimeout(function () { cb.apply(window, args); }, 0);\n"
-        "  }\n"
-        "  requirejs.config = function () {};\n"
-        f"  window.{_SHIM_ID} = {{require: requirejs, requirejs: requirejs, modules: mods}};\n"
-        "})();\n</script>\n"
-    )
-
-
-def bertviz_offline_html(html: str, js_dir: Optional[Path] = None) -> str:
-    """Make bertviz HTML (``view(..., html_action="return").data``) render with no network.
-
-    ``js_dir`` is an npm prefix holding d3 5.7.0 and jQuery 2.2.4 (default:
-    :func:`bertviz_js_dir`, which fetches them once from the npm registry).
-    Raises :class:`BertvizOfflineError` when the JS files are unavailable.
-    """
-    if hasattr(html, "data"):          # an IPython HTML object
-        html = html.data
-    if not isinstance(html, str) or "require" not in html:
-        raise ValueError("bertviz_offline_html expects the HTML string that a bertviz view returns with "
-                         "html_action='return' (use its .data)")
-    prefix = Path(js_dir) if js_dir is not None else bertviz_js_dir()
-    html = _REQUIRE_TAG_RE.sub("", html)
-
-    def wrap(m: re.Match) -> str:
-        body = m.group("body")
-        if "require" not in body:
-            return m.group(0)
-        return (f"<script{m.group('attrs')}>\n(function (require, requirejs, define) {{\n{body}\n}})"
-                f".call(window, window.{_SHIM_ID}.require, window.{_SHIM_ID}.requirejs, undefined);\n</script>")
-
-    return _shim_script(prefix) + _INLINE_SCRIPT_RE.sub(wrap, html)
-
-
-def show_bertviz(view_fn: Callable, *args, display: bool = True, **kwargs):
-    """Call a bertviz view with ``html_action="return"``, make it work offline, and display it.
-
-    ``show_bertviz(bertviz.head_view, attention, tokens)`` or
-    ``show_bertviz(bertviz.model_view, attention=att, tokens=toks)``. Returns the
-    ``IPython.display.HTML`` object shown. If the JS files cannot be fetched from the npm
-    registry, prints what to do and shows bertviz's own HTML (it needs internet to render).
-    """
-    from IPython.display import HTML
-    from IPython.display import display as _display
-
-    kwargs["html_action"] = "return"
-    raw = view_fn(*args, **kwargs)
-    try:
-        out = HTML(bertviz_offline_html(raw.data))
-    except BertvizOfflineError as exc:
-        offline = env.requested_profile() == "offline" or not env.hub_reachable()
-        print("[bert-course] bertviz: could not prepare the offline JavaScript (d3, jQuery): "
-              f"{str(exc).splitlines()[0]}\n[bert-course] Showing bertviz's original HTML, which loads them "
-              "from cdnjs" + (" and will stay BLANK without internet." if offline else "."))
-        out = raw
-    if display:
-        _display(out)
-    return out
-
-
-__all__ = ["BertvizOfflineError", "bertviz_js_dir", "bertviz_offline_html", "show_bertviz"]
-
-# ================================================================ end of offline bertviz
-
-# --- plots (notebooks 01-03)
-# Korean font helper, top-k bar charts (02 fill-mask), token-count histograms (01), NSP bars (03).
+# ---------------------------------------------------------------- Korean font
 
 _KOREAN_FONT_NAMES = (
     "NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR", "Source Han Sans KR",
@@ -241,6 +111,8 @@ def use_korean_font(quiet: bool = False) -> "str | None":
     return name
 
 
+# ---------------------------------------------------------------- lessons 01-03
+
 def plot_top_k(predictions, title: str = "", ax=None, color: str = "tab:blue"):
     """Horizontal bar chart of fill-mask predictions (lesson 02).
 
@@ -313,79 +185,7 @@ def plot_nsp(pairs_probs: dict, ax=None, title: str = "P(IsNext)"):
     return ax
 
 
-__all__ += ["find_korean_font", "use_korean_font", "plot_top_k", "plot_token_counts", "plot_nsp"]
-
-
-# --- attention and embedding plots (notebooks 04-05)
-# Static attention heatmaps (they show on GitHub and in slides, unlike bertviz's JavaScript),
-# attention-pattern scores, bertviz's neuron view on safetensors weights, similarity matrices, PCA.
-
-def attention_array(attentions, batch_index: int = 0):
-    """``outputs.attentions`` (tuple of ``[B, heads, T, T]``, one per layer) → NumPy ``[layers, heads, T, T]``.
-
-    Raises a clear error for the empty tuple that sdpa attention returns (REFERENCE §4, §9).
-    """
-    import numpy as np
-
-    if attentions is None or len(attentions) == 0:
-        raise ValueError("attentions are empty: the model ran with sdpa attention, which does not return them. "
-                         "Load it with attn_implementation='eager' (models.load_model(..., attentions=True)) "
-                         "or call model.set_attn_implementation('eager').")
-    layers = []
-    for a in attentions:
-        a = a.detach().float().cpu().numpy() if hasattr(a, "detach") else np.asarray(a, dtype=np.float32)
-        if a.ndim == 4:
-            a = a[batch_index]
-        if a.ndim != 3 or a.shape[-1] != a.shape[-2]:
-            raise ValueError(f"attention of shape {a.shape}: expected [batch, heads, tokens, tokens].")
-        layers.append(a)
-    return np.stack(layers)
-
-
-def attention_mass(attentions, key_positions, query_positions=None):
-    """Share of attention that goes to ``key_positions``, per layer and head → ``[layers, heads]``.
-
-    For each query token (default: all), sum its attention weights over the keys in ``key_positions``
-    (e.g. where the token is [SEP]), then average over the query tokens. 1.0 means every token looks
-    only at those keys.
-    """
-    A = attention_array(attentions)
-    keys = list(key_positions)
-    if not keys:
-        raise ValueError("attention_mass: key_positions is empty.")
-    queries = list(range(A.shape[-1])) if query_positions is None else list(query_positions)
-    return A[:, :, queries][:, :, :, keys].sum(-1).mean(-1)
-
-
-def offset_attention_scores(attentions, offset: int, skip_positions=()):
-    """How strongly each head attends from token ``i`` to token ``i + offset`` → ``[layers, heads]``.
-
-    ``offset=-1``: previous-token heads; ``offset=+1``: next-token heads. The score is the average of
-    ``A[i, i+offset]`` over the positions where both tokens exist and neither is in
-    ``skip_positions`` (pass the [CLS]/[SEP] positions so that the special tokens do not count).
-    A uniform head over ``T`` tokens scores about ``1/T``; a perfect offset head scores 1.
-    """
-    import numpy as np
-
-    A = attention_array(attentions)
-    T = A.shape[-1]
-    skip = set(int(p) for p in skip_positions)
-    pairs = [(i, i + offset) for i in range(T) if 0 <= i + offset < T and i not in skip and i + offset not in skip]
-    if not pairs:
-        raise ValueError(f"offset_attention_scores: no token pairs at offset {offset} (T={T}, skipped {sorted(skip)}).")
-    q = np.array([p[0] for p in pairs])
-    k = np.array([p[1] for p in pairs])
-    return A[:, :, q, k].mean(-1)
-
-
-def top_heads(scores, k: int = 3) -> list:
-    """The ``k`` (layer, head, score) triples with the highest scores in a ``[layers, heads]`` array."""
-    import numpy as np
-
-    scores = np.asarray(scores)
-    order = np.argsort(scores, axis=None)[::-1][:k]
-    return [(int(i // scores.shape[1]), int(i % scores.shape[1]), float(scores.flat[i])) for i in order]
-
+# ---------------------------------------------------------------- attention and embeddings (04-05)
 
 def plot_attention_head(attn, tokens, ax=None, title: str = "", cmap: str = "Blues", vmax=None):
     """Heatmap of one head: rows = query tokens (who looks), columns = key tokens (looked at)."""
@@ -511,38 +311,6 @@ def plot_head_scores(scores, ax=None, title: str = "", cmap: str = "magma", anno
     return ax
 
 
-def neuron_view_model(model):
-    """bertviz's own ``BertModel`` (needed by ``bertviz.neuron_view``) with ``model``'s weights.
-
-    ``neuron_view.show`` only works with bertviz's bundled fork of an old BERT implementation, whose
-    ``from_pretrained`` reads a ``pytorch_model.bin``. Instead of a pickle, this builds that class from
-    the transformers config and copies the (safetensors-loaded) weights of a transformers ``BertModel``:
-    the parameter names are the same. Raises when any weight is missing or left over.
-    """
-    from bertviz.transformers_neuron_view import BertConfig as NVConfig
-    from bertviz.transformers_neuron_view import BertModel as NVModel
-
-    base = getattr(model, "bert", model)           # BertFor... → its BertModel
-    cfg = base.config
-    if getattr(cfg, "model_type", None) != "bert":
-        raise ValueError(f"neuron_view_model: needs a BERT model, got model_type={getattr(cfg, 'model_type', None)!r}.")
-    if getattr(cfg, "position_embedding_type", "absolute") != "absolute":
-        raise ValueError("neuron_view_model: bertviz's BERT supports absolute position embeddings only.")
-    nv_cfg = NVConfig(vocab_size_or_config_json_file=cfg.vocab_size, hidden_size=cfg.hidden_size,
-                      num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
-                      intermediate_size=cfg.intermediate_size, hidden_act=cfg.hidden_act,
-                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-                      max_position_embeddings=cfg.max_position_embeddings, type_vocab_size=cfg.type_vocab_size,
-                      layer_norm_eps=cfg.layer_norm_eps)
-    nv = NVModel(nv_cfg)
-    state = {k: v.detach().float().cpu() for k, v in base.state_dict().items()}
-    result = nv.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise ValueError(f"neuron_view_model: weights do not match bertviz's BERT (missing {result.missing_keys[:5]}, "
-                         f"unexpected {result.unexpected_keys[:5]}).")
-    return nv.eval()
-
-
 def plot_similarity_matrix(sim, labels, ax=None, title: str = "", vmin=None, vmax: float = 1.0,
                            annotate: bool = True, cmap: str = "viridis"):
     """A square similarity matrix (e.g. cosine) with text labels on both axes. Returns the Axes."""
@@ -600,6 +368,6 @@ def plot_pca(features, labels, label_names=None, ax=None, title: str = "", seed:
     return ax, pca
 
 
-__all__ += ["attention_array", "attention_mass", "offset_attention_scores", "top_heads", "plot_attention_head",
-            "plot_attention_heads", "plot_head_grid", "plot_per_layer", "plot_head_scores", "neuron_view_model",
-            "plot_similarity_matrix", "plot_pca"]
+__all__ = ["BUNDLED_KOREAN_FONT_PACKAGE", "find_korean_font", "use_korean_font", "plot_top_k", "plot_token_counts",
+           "plot_nsp", "plot_attention_head", "plot_attention_heads", "plot_head_grid", "plot_per_layer",
+           "plot_head_scores", "plot_similarity_matrix", "plot_pca"]

@@ -2,11 +2,11 @@
 
 * the 00 deck loads from a local server with **no failed and no outside network requests**,
   reveal.js starts, and its slide count equals the count from the notebook metadata;
-  every deck already built in ``build/slides`` (by ``python -m course_utils.slides``) is checked too;
+  every deck already built in ``build/slides`` (by ``python tools/slides.py``) is checked too;
 * screenshots of the title slide and of a code slide are not blank;
 * Hangul renders as real glyphs (not the same .notdef box for every syllable);
 * JupyterLab started on ``notebooks/`` serves a notebook page;
-* the offline bertviz view (:func:`course_utils.viz.bertviz_offline_html`) draws attention lines.
+* the offline bertviz view (:func:`course_utils.bertviz_views.bertviz_offline_html`) draws attention lines.
 
 How network requests are watched: pages are served by a local HTTP server on 127.0.0.1 that
 logs every request and its status; Chromium is started with ``--proxy-server`` pointing at the
@@ -34,6 +34,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import slides  # noqa: E402  (tools/slides.py: the deck builder is a maintainer command, not in the package)
+
 CHROMIUM = os.environ.get("BERT_COURSE_CHROMIUM", "/usr/bin/chromium")
 NB00 = ROOT / "notebooks" / "00_setup_and_gpu_check.ipynb"
 
@@ -173,11 +176,9 @@ def leaf_slides(dom: str) -> tuple:
 @pytest.fixture(scope="module")
 def deck_dir(tmp_path_factory):
     """The 00 deck, built without executing (fast); JS from the npm cache in build/slides/.npm."""
-    from course_utils import slides
-
     out = tmp_path_factory.mktemp("slides")
     try:
-        prefix = slides.fetch_js_packages(ROOT / "build" / "slides" / ".npm", quiet=True)
+        prefix = slides.fetch_deck_js(ROOT / "build" / "slides" / ".npm", quiet=True)
     except slides.SlidesError as exc:
         pytest.skip(f"the npm registry is needed once to fetch reveal.js/require.js/jQuery: {exc}")
     slides.install_deck_assets(out, prefix)
@@ -187,7 +188,6 @@ def deck_dir(tmp_path_factory):
 
 def _check_deck(server: LocalServer, html_name: str, nb_path: Path) -> int:
     import nbformat
-    from course_utils import slides
 
     server.log.clear()
     dom = dump_dom(server, server.url(html_name))
@@ -228,7 +228,7 @@ def test_built_decks_in_build_folder():
     """Every deck the slide command built (build/slides/NN_*.slides.html) loads offline and is complete."""
     built = sorted((ROOT / "build" / "slides").glob("[0-9][0-9]_*.slides.html"))
     if not built:
-        pytest.skip("no decks in build/slides yet: run `python -m course_utils.slides` first")
+        pytest.skip("no decks in build/slides yet: run `python tools/slides.py` first")
     checked = []
     with LocalServer(ROOT / "build" / "slides") as server:
         for html_path in built:
@@ -322,11 +322,11 @@ def test_offline_bertviz_draws_attention(tmp_path):
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     bertviz = pytest.importorskip("bertviz")
-    from course_utils import viz
+    from course_utils import bertviz_views
 
     try:
-        js = viz.bertviz_js_dir()
-    except viz.BertvizOfflineError as exc:
+        js = bertviz_views.bertviz_js_dir()
+    except bertviz_views.BertvizOfflineError as exc:
         pytest.skip(f"npm registry needed once for d3/jQuery: {exc}")
     torch.manual_seed(0)
     cfg = transformers.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -338,7 +338,7 @@ def test_offline_bertviz_draws_attention(tmp_path):
     assert len(out.attentions) == 2
     raw = bertviz.head_view(out.attentions, tokens, html_action="return").data
     assert "cdnjs.cloudflare.com" in raw
-    page = viz.bertviz_offline_html(raw, js_dir=js)
+    page = bertviz_views.bertviz_offline_html(raw, js_dir=js)
     assert "require.min.js" not in page
     (tmp_path / "raw.html").write_text("<!doctype html><meta charset='utf-8'><body>" + raw, encoding="utf-8")
     (tmp_path / "bertviz.html").write_text("<!doctype html><meta charset='utf-8'><body>" + page, encoding="utf-8")

@@ -145,23 +145,24 @@ def _shift_attention(T=6, layers=2, heads=3):
 
 
 def test_attention_scores_find_the_previous_token_head():
-    from course_utils import viz
+    from course_utils import attention
 
     att = _shift_attention()
-    prev = viz.offset_attention_scores(att, -1)
-    nxt = viz.offset_attention_scores(att, +1)
+    prev = attention.offset_attention_scores(att, -1)
+    nxt = attention.offset_attention_scores(att, +1)
     assert prev.shape == (2, 3)
-    assert viz.top_heads(prev, 1)[0][:2] == (1, 2) and prev[1, 2] == pytest.approx(1.0)
+    assert attention.top_heads(prev, 1)[0][:2] == (1, 2) and prev[1, 2] == pytest.approx(1.0)
     assert prev[0, 0] == pytest.approx(1 / 6) and nxt[1, 2] == pytest.approx(0.0)
-    mass = viz.attention_mass(att, [0])
+    mass = attention.attention_mass(att, [0])
     assert mass[0, 0] == pytest.approx(1 / 6) and mass[1, 2] == pytest.approx(2 / 6)   # tokens 0 and 1 look at 0
     with pytest.raises(ValueError, match="eager"):
-        viz.attention_array(())
+        attention.attention_array(())
 
 
 def test_neuron_view_model_matches_transformers(tiny):
-    from course_utils import viz
     from transformers import BertModel
+
+    from course_utils import bertviz_views
 
     model, tok = tiny
     eager = BertModel(model.config.__class__(**{**model.config.to_dict(), "_attn_implementation": "eager"}))
@@ -170,7 +171,7 @@ def test_neuron_view_model_matches_transformers(tiny):
     enc = tok("i sat on the bank of the river", return_tensors="pt")
     with torch.no_grad():
         want = eager(**enc, output_attentions=True).attentions
-        got = viz.neuron_view_model(eager)(enc["input_ids"], token_type_ids=enc["token_type_ids"])[-1]
+        got = bertviz_views.neuron_view_model(eager)(enc["input_ids"], token_type_ids=enc["token_type_ids"])[-1]
     assert len(want) == len(got) == model.config.num_hidden_layers
     for w, g in zip(want, got):
         assert torch.allclose(w, g["attn"], atol=1e-5)

@@ -1,7 +1,6 @@
 """Exercise checks of notebooks 04 and 05 accept right answers and reject wrong ones."""
 import numpy as np
 import pytest
-import torch
 
 from course_utils import exercises as ex
 

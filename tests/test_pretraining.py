@@ -1,9 +1,10 @@
-"""course_utils.pretraining (lessons 02 and 03) on tiny, locally built tokenizers and models."""
+"""course_utils.pretraining (lessons 02 and 03) on tiny, locally built tokenizers and models; the corpus reader."""
 from __future__ import annotations
 
 import pytest
 import torch
 
+from course_utils import data
 from course_utils import pretraining as pt
 
 WORDS = ("the cat sat on a mat dog ran to park paris is capital of france i love una ##ff ##able "
@@ -26,28 +27,29 @@ def tiny_config(tok, **kw):
                       intermediate_size=32, max_position_embeddings=64, pad_token_id=tok.pad_token_id, **kw)
 
 
-# ------------------------------------------------------------------ corpus
+# ------------------------------------------------------------------ corpus (course_utils.data.read_paragraphs)
 
 def test_read_paragraphs(tmp_path):
     f = tmp_path / "c.txt"
     f.write_text("# comment\n\nA one.\nA two.\n\n\nB one.\n# inner comment\nB two.\nB three.\n", encoding="utf-8")
-    assert pt.read_paragraphs(f) == [["A one.", "A two."], ["B one.", "B two.", "B three."]]
+    assert data.read_paragraphs(f) == [["A one.", "A two."], ["B one.", "B two.", "B three."]]
 
 
 def test_read_paragraphs_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="corpus file not found"):
-        pt.read_paragraphs(tmp_path / "nope.txt")
+        data.read_paragraphs(tmp_path / "nope.txt")
     (tmp_path / "empty.txt").write_text("# only a comment\n\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no sentences"):
-        pt.read_paragraphs(tmp_path / "empty.txt")
+        data.read_paragraphs(tmp_path / "empty.txt")
 
 
 def test_repo_corpus_has_pairs():
     from course_utils import env
 
     for lang in ("en", "ko"):
-        paras = pt.read_paragraphs(env.fixtures_dir() / "corpus" / f"{lang}.txt")
+        paras = data.read_paragraphs(env.fixtures_dir() / "corpus" / f"{lang}.txt")
         assert len(paras) >= 10 and all(len(p) >= 2 for p in paras)
+    assert pt.read_paragraphs is data.read_paragraphs   # the old name, until notebooks 01-03 use data's
 
 
 # ------------------------------------------------------------------ masking counts

@@ -1,15 +1,19 @@
-"""course_utils.slides: slide counts from metadata, offline deck HTML, npm errors (no browser needed)."""
+"""tools/slides.py (the deck builder): slide counts from metadata, offline deck HTML, npm errors (no browser)."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from course_utils import slides
+from course_utils import npm
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import slides  # noqa: E402
+
 NB00 = ROOT / "notebooks" / "00_setup_and_gpu_check.ipynb"
 
 
@@ -54,15 +58,29 @@ def test_npm_unreachable_gives_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("npm_config_fetch_retries", "0")
     monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
     monkeypatch.setenv("npm_config_offline", "false")
-    with pytest.raises(slides.SlidesError) as err:
-        slides.fetch_js_packages(tmp_path / "js", {"jquery": "2.2.4"}, quiet=True)
+    with pytest.raises(npm.NpmFetchError) as err:
+        npm.fetch_js_packages(tmp_path / "js", {"jquery": "2.2.4"}, quiet=True)
     msg = str(err.value)
     assert "jquery@2.2.4" in msg and "npm registry" in msg and "never committed" in msg
+    with pytest.raises(slides.SlidesError, match="npm registry"):   # the deck builder says so in its terms
+        slides.fetch_deck_js(tmp_path / "deck-js", quiet=True)
+
+
+def test_the_package_never_imports_the_deck_builder():
+    """Dependencies run one way: tools/slides.py uses course_utils, never the reverse."""
+    import ast
+
+    for path in sorted((ROOT / "course_utils").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, (ast.Import, ast.ImportFrom)) else []
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            assert "slides" not in module and "slides" not in names, f"{path.name} imports the deck builder"
+    assert not (ROOT / "course_utils" / "slides.py").exists()
 
 
 def test_offline_deck_html(tmp_path):
     try:
-        prefix = slides.fetch_js_packages(ROOT / "build" / "slides" / ".npm", quiet=True)
+        prefix = slides.fetch_deck_js(ROOT / "build" / "slides" / ".npm", quiet=True)
     except slides.SlidesError as exc:
         pytest.skip(f"npm registry needed once: {exc}")
     slides.install_deck_assets(tmp_path, prefix)

@@ -4,9 +4,9 @@ Lesson: every notebook (each cell carries ``metadata.slideshow.slide_type``; see
 
 One command builds ``build/slides/NN_name.slides.html`` for every notebook::
 
-    python -m course_utils.slides                 # execute every notebook, then export its deck
-    python -m course_utils.slides 00 05           # only notebooks whose names start with 00 or 05
-    python -m course_utils.slides --no-execute    # export the committed (output-free) notebooks
+    python tools/slides.py                 # execute every notebook, then export its deck
+    python tools/slides.py 00 05           # only notebooks whose names start with 00 or 05
+    python tools/slides.py --no-execute    # export the committed (output-free) notebooks
 
 * The notebooks are executed under the **current profile** (``BERT_COURSE_PROFILE`` and
   ``BERT_COURSE_ASSETS`` are passed to the kernel as they are), so the decks show real outputs.
@@ -17,7 +17,9 @@ One command builds ``build/slides/NN_name.slides.html`` for every notebook::
 * Each deck's slide count (reveal.js leaf slides: slides + subslides) is computed from the
   metadata with :func:`expected_slide_count`; the browser test checks the built decks against it.
 
-:func:`fetch_js_packages` is also used by :mod:`course_utils.viz` (offline bertviz: d3, jQuery).
+A maintainer command, kept in ``tools/`` and not in the student package: it needs the repository's
+``notebooks/`` folder, nbconvert and npm, none of which a Colab ``pip install`` has any use for.
+It uses the package (``course_utils.env``, ``course_utils.npm``); the package never imports it.
 """
 from __future__ import annotations
 
@@ -26,20 +28,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from . import env
+from course_utils import env, npm
 
-# npm packages (name -> version) the decks and the offline bertviz view need.
-JS_PACKAGES = {"reveal.js": "4.6.1", "requirejs": "2.3.6", "jquery": "2.2.4", "d3": "5.7.0"}
-DEFAULT_REGISTRY = "https://registry.npmjs.org"
+# npm packages (name -> version) the decks need (offline bertviz output carries its own d3/jQuery).
+JS_PACKAGES = {"reveal.js": "4.6.1", "requirejs": "2.3.6", "jquery": "2.2.4"}
 EXEC_TIMEOUT_S = 900          # per cell
 SLIDE_STARTS = ("slide", "subslide")
 # "Open in Colab" badge image (from colab.research.google.com): a plain link in the decks, so
@@ -62,90 +59,21 @@ def notebooks_dir() -> Path:
 
 # ---------------------------------------------------------------- JS packages from npm
 
-def _package_dir(prefix: Path, name: str) -> Path:
-    return prefix / "node_modules" / name
+def fetch_deck_js(prefix: Path | str | None = None, quiet: bool = False) -> Path:
+    """:data:`JS_PACKAGES` under ``prefix`` (default ``build/slides/.npm``), fetched once from npm.
 
-
-def _installed_version(prefix: Path, name: str) -> Optional[str]:
-    pkg = _package_dir(prefix, name) / "package.json"
-    try:
-        return json.loads(pkg.read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError):
-        return None
-
-
-def _fetch_tarball(name: str, version: str, prefix: Path, registry: str, timeout: float = 60) -> None:
-    """Fallback without the npm CLI: download ``name-version.tgz`` from the registry and unpack it."""
-    base = name.split("/")[-1]
-    url = f"{registry.rstrip('/')}/{name}/-/{base}-{version}.tgz"
-    target = _package_dir(prefix, name)
-    with tempfile.TemporaryDirectory() as tmp:
-        tgz = Path(tmp) / "pkg.tgz"
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(tgz, "wb") as out:  # noqa: S310
-            shutil.copyfileobj(resp, out)
-        with tarfile.open(tgz) as tar:
-            tar.extractall(tmp, filter="data")
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(Path(tmp) / "package"), str(target))
-
-
-def fetch_js_packages(prefix: Path | str | None = None, packages: Optional[dict] = None,
-                      quiet: bool = False) -> Path:
-    """Make sure ``packages`` (default :data:`JS_PACKAGES`) are under ``prefix/node_modules``.
-
-    Uses ``npm install --prefix PREFIX name@version ...`` (the npm CLI honours your npm
-    configuration, e.g. a company registry); without npm, the tarballs are downloaded from
-    ``$NPM_CONFIG_REGISTRY`` or registry.npmjs.org. Already-installed exact versions are reused,
-    so a second call needs no network. Returns ``prefix``. Raises :class:`SlidesError` with
-    what to do when the registry cannot be reached.
+    Raises :class:`SlidesError`, saying what to do, when the npm registry cannot be reached.
     """
-    prefix = Path(prefix) if prefix is not None else build_dir() / ".npm"
-    packages = dict(JS_PACKAGES if packages is None else packages)
-    missing = {n: v for n, v in packages.items() if _installed_version(prefix, n) != v}
-    if not missing:
-        return prefix
-    prefix.mkdir(parents=True, exist_ok=True)
-    specs = [f"{n}@{v}" for n, v in missing.items()]
-    if not quiet:
-        print(f"[slides] fetching {' '.join(specs)} from the npm registry into {prefix}")
-    npm = shutil.which("npm")
-    problem = ""
-    if npm:
-        # A package.json keeps npm from walking up to a parent project.
-        pj = prefix / "package.json"
-        if not pj.exists():
-            pj.write_text('{"name": "bert-course-js-cache", "private": true}\n', encoding="utf-8")
-        cmd = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save",
-               "--ignore-scripts", "--loglevel=error", *specs]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-            problem = (proc.stderr or proc.stdout).strip()[-1500:] if proc.returncode else ""
-        except subprocess.TimeoutExpired:
-            problem = "npm install timed out after 300 s"
-    else:
-        registry = os.environ.get("NPM_CONFIG_REGISTRY") or os.environ.get("npm_config_registry") \
-            or DEFAULT_REGISTRY
-        try:
-            for n, v in missing.items():
-                _fetch_tarball(n, v, prefix, registry)
-        except (OSError, tarfile.TarError) as exc:
-            problem = f"npm is not installed and downloading from {registry} failed ({exc})"
-    still = [f"{n}@{v}" for n, v in packages.items() if _installed_version(prefix, n) != v]
-    if still:
-        raise SlidesError(
-            f"Could not fetch the JavaScript packages {', '.join(still)} from the npm registry into "
-            f"{prefix}: {problem or 'unknown error'}.\nThey are needed once, at build time (they are "
-            "never committed). Connect to the internet (or configure an npm registry mirror with "
-            "`npm config set registry URL`) and run the command again; later builds reuse the cache."
-        )
-    return prefix
+    try:
+        return npm.fetch_js_packages(prefix if prefix is not None else build_dir() / ".npm", JS_PACKAGES,
+                                     quiet=quiet)
+    except npm.NpmFetchError as exc:
+        raise SlidesError(str(exc)) from exc
 
 
 def install_deck_assets(out_dir: Path, prefix: Path) -> None:
     """Copy reveal.js (dist + plugin), require.js and jQuery beside the decks in ``out_dir``."""
-    reveal_src = _package_dir(prefix, "reveal.js")
+    reveal_src = npm.package_dir(prefix, "reveal.js")
     reveal_dst = out_dir / "reveal.js"
     stamp = reveal_dst / ".version"
     if not (stamp.exists() and stamp.read_text().strip() == JS_PACKAGES["reveal.js"]):
@@ -157,8 +85,8 @@ def install_deck_assets(out_dir: Path, prefix: Path) -> None:
         stamp.write_text(JS_PACKAGES["reveal.js"] + "\n")
     vendor = out_dir / "vendor"
     vendor.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(_package_dir(prefix, "requirejs") / "require.js", vendor / "require.js")
-    shutil.copy2(_package_dir(prefix, "jquery") / "dist" / "jquery.min.js", vendor / "jquery.min.js")
+    shutil.copy2(npm.package_dir(prefix, "requirejs") / "require.js", vendor / "require.js")
+    shutil.copy2(npm.package_dir(prefix, "jquery") / "dist" / "jquery.min.js", vendor / "jquery.min.js")
 
 
 # ---------------------------------------------------------------- slide metadata
@@ -272,7 +200,7 @@ def build_all(prefixes: Sequence[str] = (), do_execute: bool = True, out_dir: Pa
     if not nbs:
         raise SlidesError(f"no notebooks match {list(prefixes) or 'NN_*.ipynb'} in {notebooks_dir()}")
     t0 = time.perf_counter()
-    prefix = fetch_js_packages(out_dir / ".npm")
+    prefix = fetch_deck_js(out_dir / ".npm")
     install_deck_assets(out_dir, prefix)
     print(f"[slides] profile {env.requested_profile()} · "
           f"{'executing' if do_execute else 'not executing'} {len(nbs)} notebook(s) · output {out_dir}")
@@ -305,7 +233,7 @@ def build_all(prefixes: Sequence[str] = (), do_execute: bool = True, out_dir: Pa
 
 
 def main(argv: Optional[Iterable[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m course_utils.slides", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python tools/slides.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("prefixes", nargs="*", metavar="NN", help="only notebooks whose names start with these")
     ap.add_argument("--no-execute", action="store_true", help="export the notebooks as committed (no outputs)")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default build/slides)")
@@ -326,5 +254,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["JS_PACKAGES", "SlidesError", "fetch_js_packages", "install_deck_assets", "expected_slide_count",
+__all__ = ["JS_PACKAGES", "SlidesError", "fetch_deck_js", "install_deck_assets", "expected_slide_count",
            "select_notebooks", "build_deck", "build_all", "main"]
