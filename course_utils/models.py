@@ -544,7 +544,7 @@ def _split_sentences(text: str) -> list:
 def _corpus_paragraphs(path: Path) -> list:
     if not path.is_file():
         raise env.AssetNotFoundError(f"{path} is missing; it is part of the course repository (data/corpus/).")
-    from .pretraining import read_paragraphs
+    from .data import read_paragraphs
 
     return read_paragraphs(path)
 
