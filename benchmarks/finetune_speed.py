@@ -21,6 +21,15 @@ It times BERT sequence-classification training steps (random init: only speed ma
 * **course+compile** (only with ``--compile``) – the course recipe with ``torch.compile(dynamic=True)``,
   reported separately.
 
+The course recipe here is an **emulation** in a plain loop, not ``course_utils.train.make_trainer``:
+it rounds each batch's padding up to a multiple of 8 (``DataCollatorWithPadding`` in
+``make_trainer`` does not), uses ``AdamW(foreach=True)`` on the CPU (``make_trainer``'s
+``adamw_torch`` is PyTorch's default, the per-tensor loop, on the CPU) and no learning-rate schedule.
+Why: this script needs what ``Trainer`` does not expose, namely both recipes on the identical batch
+plan, initial weights and steps in one process, the loss of every step, fixed padding for the seed
+recipe, FLOPs per batch and the peak memory around the model build. The course's real
+``make_trainer`` path is timed end to end, to an accuracy, by ``benchmarks/time_to_accuracy.py``.
+
 Same data, same seed, same initial weights, and **the same batch plan** (which samples form
 each step, in which order) for every recipe. The plan is length-grouped. For the seed recipe
 grouping changes no cost, since every batch is padded to ``--max-len`` anyway. So the loss

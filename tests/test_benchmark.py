@@ -142,3 +142,125 @@ def test_bad_max_len_is_rejected():
     proc = subprocess.run([sys.executable, str(SCRIPT), "--max-len", "1024"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "512" in proc.stderr
+
+
+# ---------------------------------------------------------------- benchmarks/time_to_accuracy.py
+# Logic only, on a tiny random BERT and a made-up vocabulary: the CPU-time clock, the budgets, the
+# schedule, the batches, and both training paths end to end. No accuracy and no speed is asserted.
+
+TTA_SCRIPT = ROOT / "benchmarks" / "time_to_accuracy.py"
+
+
+@pytest.fixture()
+def tta(monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "PASSIVE"))  # restored after
+    monkeypatch.delenv("BERT_COURSE_RUNTIME_RECORD", raising=False)
+    spec = importlib.util.spec_from_file_location("time_to_accuracy", TTA_SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class _FakeTimer:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_tta_clock_budgets_and_pause(tta):
+    import torch
+
+    timer, wall = _FakeTimer(), _FakeTimer()
+    clock = tta.CpuClock(timer)
+    assert clock() == 0.0                          # not started
+    budgets = tta.Budgets([120, 60], clock, wall=wall)
+    assert budgets.budgets == [60.0, 120.0]
+    budgets.start()
+    model = torch.nn.Linear(2, 2)
+    timer.t += 59.0
+    assert not budgets.check(model, 1, 16, 1e-4) and budgets.snapshots == []
+    timer.t += 2.0                                 # 61 s: first budget passed
+    assert not budgets.check(model, 2, 32, 1e-4)
+    assert [s["budget_s"] for s in budgets.snapshots] == [60.0] and budgets.snapshots[0]["cpu_s"] == 61.0
+    with clock.paused():                           # e.g. a weight copy: not on the clock
+        timer.t += 30.0
+    assert clock() == pytest.approx(61.0)
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    timer.t += 100.0                               # both budgets passed in one step: two snapshots
+    assert budgets.check(model, 3, 48, 1e-4) and budgets.done
+    s60, s120 = budgets.snapshots
+    assert s120["budget_s"] == 120.0 and s120["step"] == 3
+    # the snapshot is a copy taken at its time, not a reference to the live weights
+    assert torch.equal(s60["state"]["weight"] + 1.0, model.weight.detach())
+
+
+def test_tta_lr_schedule(tta):
+    assert tta.lr_factor(50, "constant", 180) == 1.0
+    assert tta.lr_factor(0, "linear-budget", 180) == pytest.approx(1.0)
+    assert tta.lr_factor(90, "linear-budget", 180) == pytest.approx(0.5)
+    assert tta.lr_factor(200, "linear-budget", 180) == 0.0
+    assert tta.lr_factor(5, "constant", 180, warmup=10) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        tta.lr_factor(1, "cosine", 180)
+
+
+def test_tta_length_grouped_batches_cover_every_sample_once(tta):
+    lengths = np.random.default_rng(0).integers(5, 500, size=1000)
+    batches = tta.length_grouped_batches(lengths, 16, np.random.default_rng(1))
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(1000)) and max(len(b) for b in batches) == 16
+
+
+def _tiny_bert_and_tokenizer(tmp_path):
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+    words = "good great fine bad awful boring movie film plot the a was and".split()
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n", encoding="utf-8")
+    tok = BertTokenizer(vocab=str(vocab))
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(words) + 5, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=32, max_position_embeddings=64, num_labels=2)
+    return BertForSequenceClassification(cfg), tok
+
+
+def test_tta_head_tail_encoding(tta, tmp_path):
+    _, tok = _tiny_bert_and_tokenizer(tmp_path)
+    text = "good " * 10 + "<br />" + "bad " * 40
+    ht = tta.encode([text], tok, 16, "head+tail")[0]
+    head = tta.encode([text], tok, 16, "head")[0]
+    good, bad = tok.convert_tokens_to_ids(["good", "bad"])
+    assert len(ht) == len(head) == 16
+    assert ht[0] == tok.cls_token_id and ht[-1] == tok.sep_token_id
+    assert ht[1:5] == [good] * 4 and ht[5:15] == [bad] * 10      # head 16 // 4 = 4, tail 10
+    assert head[1:11] == [good] * 10 and head[11:15] == [bad] * 4
+
+
+@pytest.mark.parametrize("recipe", ["plain", "course"])
+def test_tta_runs_both_paths_on_a_tiny_model(tta, tmp_path, recipe):
+    import torch
+
+    model, tok = _tiny_bert_and_tokenizer(tmp_path)
+    rng = np.random.default_rng(0)
+    pos, neg = "good great fine movie".split(), "bad awful boring plot".split()
+    y = rng.integers(0, 2, size=64)
+    texts = [" ".join(rng.choice(pos if t else neg, size=int(rng.integers(3, 30)))) for t in y]
+    args = tta.parse_args(["--recipe", recipe, "--budgets", "0.05,0.1", "--max-len", "16", "--batch-size", "8",
+                           "--schedule", "linear-budget", "--threads", str(torch.get_num_threads()),
+                           "--n-test", "32"])
+    rec = tta.run(args, model=model, tokenizer=tok, data=(texts[:48], y[:48], texts[48:], y[48:]))
+    json.dumps(rec)                                # serialisable
+    assert [b["budget_s"] for b in rec["budgets"]] == [0.05, 0.1]
+    for b in rec["budgets"]:
+        assert b["cpu_s"] >= b["budget_s"] and b["step"] >= 1 and 0.0 <= b["accuracy"] <= 1.0
+        assert "state" not in b
+    assert rec["budgets"][1]["step"] >= rec["budgets"][0]["step"]
+    assert rec["settings"]["recipe"] == recipe
+    if recipe == "course":                         # really the course's make_trainer path
+        t = rec["train_info"]["trainer"]
+        assert t["collator"] == "DataCollatorWithPadding" and "group_by_length" in t["train_sampling_strategy"]
+        assert t["scheduler"] == "LambdaLR"        # the CPU-time schedule was swapped in
