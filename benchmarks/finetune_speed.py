@@ -150,9 +150,10 @@ def find_vocab():
 
 def imdb_data(n: int, max_len: int, seed: int):
     """IMDB train reviews via ``course_utils.data.load_imdb`` (needs BERT_COURSE_ASSETS or the hub)."""
+    from transformers import BertTokenizer
+
     from course_utils import env
     from course_utils.data import load_imdb
-    from transformers import BertTokenizer
 
     vocab, origin = find_vocab()
     if vocab is None:
@@ -313,6 +314,7 @@ def smooth(xs, window: int = SMOOTH_WINDOW):
 
 def recipe_settings(name: str, device, compile_: bool):
     import torch
+
     from course_utils import device as cu_device
 
     if name == "seed":
@@ -477,7 +479,7 @@ def run_recipe(settings, *, config, init_state, seqs, labels, plan, args, device
         "torch": meta["torch"],
         "transformers": meta["transformers"],
     }
-    del step_model, model, opt, batches
+    step_model = model = opt = batches = None   # release memory (the closures above still see the names)
     gc.collect()
     if cuda:
         torch.cuda.empty_cache()

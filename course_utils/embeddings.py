@@ -30,7 +30,7 @@ float32 NumPy arrays on the CPU, ready for scikit-learn.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Sequence
 
 LAYER_COMBOS = ("last", "sum_last4", "concat_last4", "embedding")
 POOLINGS = ("mean", "cls", "pooler")
@@ -44,7 +44,6 @@ def mean_pool(hidden, attention_mask):
     ``hidden``: ``[B, T, H]``; ``attention_mask``: ``[B, T]`` (0/1). Returns ``[B, H]``.
     A row without any real token raises (a mean over nothing is undefined).
     """
-    import torch
 
     if hidden.dim() != 3:
         raise ValueError(f"mean_pool: hidden must be [batch, tokens, hidden], got shape {tuple(hidden.shape)}.")

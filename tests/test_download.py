@@ -10,7 +10,13 @@ import threading
 import pytest
 
 from course_utils import download
-from course_utils.download import CorruptFileError, DownloadError, fetch, sha256sum, verify
+from course_utils.download import (
+    CorruptFileError,
+    DownloadError,
+    fetch,
+    sha256sum,
+    verify,
+)
 
 PAYLOAD = bytes((i * 7 + 3) % 251 for i in range(300_000))  # ~300 kB, deterministic
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
