@@ -65,8 +65,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("env", "device", "registry", "models", "kobert", "data", "data_quality", "download", "cache",
                "train", "attention", "viz", "bertviz_views", "npm", "exercises", "tfhub", "mirror", "embeddings",
-               "pretraining", "longtext", "wordpiece",
-               "korean")   # korean: the old name of data_quality, until notebooks 08 and 09 import data_quality
+               "pretraining", "longtext", "wordpiece", "standins", "tokenizer_builders")
 
 
 def __getattr__(name):  # lazy submodules: course_utils.models etc.

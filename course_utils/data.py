@@ -63,7 +63,6 @@ import hashlib
 import io
 import json
 import os
-import random
 import re
 import shutil
 import tarfile
@@ -351,8 +350,30 @@ def _check_subset_args(n, fraction, what: str) -> None:
             raise ValueError(f"{what}: fraction= must be in (0, 1], got {fraction!r}.")
 
 
-def _subset(ds, n: Optional[int], fraction: Optional[float], seed: int, what: str, column: str = "label"):
-    """Stratified, seeded subset of ``ds`` (rows kept in file order)."""
+def stratified_indices(labels, n: int, seed: int) -> list:
+    """Sorted indices of a stratified, seeded choice of ``n`` of ``labels`` (each label keeps its share,
+    rounded by largest remainder). The one subset picker: datasets (:func:`stratified_subset`) and
+    folders of files (:func:`imdb_subset`) both go through it."""
+    import numpy as np
+
+    labels = np.asarray(labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * n / len(labels)
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take), kind="stable")[: n - take.sum()]:
+        take[i] += 1
+    rng = np.random.default_rng(seed)
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(chosen)).tolist()
+
+
+def stratified_subset(ds, n: Optional[int] = None, fraction: Optional[float] = None, seed: int = 42,
+                      what: str = "subset", column: str = "label"):
+    """Stratified, seeded subset of the ``datasets.Dataset`` ``ds`` (rows kept in file order).
+
+    ``n`` rows or a ``fraction`` of them (not both; neither, or ``n >= len(ds)``: ``ds`` itself).
+    Used by every loader here (``n=``/``fraction=``) and by the notebooks for their subsets.
+    """
     import numpy as np
 
     _check_subset_args(n, fraction, what)
@@ -367,17 +388,11 @@ def _subset(ds, n: Optional[int], fraction: Optional[float], seed: int, what: st
             _log(f"{what}: asked for n={n:,} rows but the split has {total:,}; using all of them.")
         return ds
     labels = np.asarray(ds.select_columns([column]).with_format("numpy")[:][column])
-    classes, counts = np.unique(labels, return_counts=True)
-    exact = counts * n / total
-    take = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - take), kind="stable")[: n - take.sum()]:
-        take[i] += 1
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for c, k in zip(classes, take):
-        idx = np.flatnonzero(labels == c)
-        chosen.append(rng.permutation(idx)[:k])
-    return ds.select(np.sort(np.concatenate(chosen)).tolist())
+    return ds.select(stratified_indices(labels, n, seed))
+
+
+def _subset(ds, n: Optional[int], fraction: Optional[float], seed: int, what: str, column: str = "label"):
+    return stratified_subset(ds, n, fraction, seed, what, column)
 
 
 # ---------------------------------------------------------------- NSMC
@@ -889,11 +904,11 @@ def imdb_folder() -> Path:
 
 def imdb_subset(aclimdb: str | os.PathLike, n_train: Optional[int], n_test: Optional[int],
                 seed: int = 0) -> Path:
-    """A class-balanced subset of an ``aclImdb/`` folder, as a folder of the same layout.
+    """A stratified subset of an ``aclImdb/`` folder, as a folder of the same layout.
 
     ``text_dataset_from_directory`` (the tutorial's loader) reads folders, so for quick CPU runs we
-    copy ``n_train`` train and ``n_test`` test reviews (half ``pos``, half ``neg``; a seeded random
-    choice) into ``env.cache_dir("imdb_subsets", key)``. ``None`` for both returns the folder as is.
+    copy ``n_train`` train and ``n_test`` test reviews (each label keeps its share, half and half on
+    IMDB; the seeded choice of :func:`stratified_indices`) into ``env.cache_dir("imdb_subsets", key)``. ``None`` for both returns the folder as is.
     Raises ``FileNotFoundError`` when the folder lacks ``train/{pos,neg}`` or ``test/{pos,neg}``.
     """
     root = Path(aclimdb)
@@ -905,21 +920,20 @@ def imdb_subset(aclimdb: str | os.PathLike, n_train: Optional[int], n_test: Opti
                     "train/{pos,neg} and test/{pos,neg} (see course_utils.data.imdb_folder()).")
     if n_train is None and n_test is None:
         return root
-    key = hashlib.sha1(f"{root.resolve()}|{n_train}|{n_test}|{seed}".encode()).hexdigest()[:12]
+    # "stratified/1": the picker (stratified_indices); an earlier picker chose other files
+    key = hashlib.sha1(f"{root.resolve()}|{n_train}|{n_test}|{seed}|stratified/1".encode()).hexdigest()[:12]
     dest = env.cache_dir("imdb_subsets") / key
 
     def build(staging: Path) -> None:   # published atomically by course_utils.cache.publish
-        rng = random.Random(seed)
         staging.mkdir()
         for split, n in (("train", n_train), ("test", n_test)):
+            files = [(label, f) for label in ("neg", "pos") for f in sorted((root / split / label).glob("*.txt"))]
+            if n is not None and n < len(files):
+                files = [files[i] for i in stratified_indices([label for label, _ in files], n, seed)]
             for label in ("neg", "pos"):
-                files = sorted((root / split / label).glob("*.txt"))
-                if n is not None:
-                    files = rng.sample(files, min(len(files), n // 2))
-                out = staging / split / label
-                out.mkdir(parents=True, exist_ok=True)
-                for f in files:
-                    shutil.copyfile(f, out / f.name)
+                (staging / split / label).mkdir(parents=True, exist_ok=True)
+            for label, f in files:
+                shutil.copyfile(f, staging / split / label / f.name)
         (staging / "COMPLETE").write_text(f"subset of {root}: n_train={n_train} n_test={n_test} seed={seed}\n",
                                           encoding="utf-8")
 
@@ -954,6 +968,56 @@ def read_paragraphs(path: str | os.PathLike) -> list[list[str]]:
     return paragraphs
 
 
+# ---------------------------------------------------------------- pretraining text for the stand-ins
+
+STANDIN_REVIEWS = {"en": ("load_imdb", 1000, "IMDB train"), "ko": ("load_nsmc", 20000, "NSMC train")}
+
+
+def split_sentences(text: str) -> list:
+    """Sentences of a review (``<br />`` removed, split after ``.``/``!``/``?``; pieces under 3 characters dropped)."""
+    text = re.sub(r"<br\s*/?>", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    parts = re.split(r"(?<=[.!?])\s+", text)
+    return [p.strip() for p in parts if len(p.strip()) >= 3]
+
+
+def _corpus_file(lang: str) -> Path:
+    return env.fixtures_dir() / "corpus" / f"{lang}.txt"
+
+
+def standin_texts_id(lang: str) -> dict:
+    """What :func:`standin_paragraphs` reads for ``lang`` (part of the stand-in cache keys; reads no data)."""
+    corpus = _corpus_file(lang)
+    md5 = None
+    if corpus.is_file():
+        with open(corpus, "rb") as fh:
+            md5 = hashlib.file_digest(fh, "md5").hexdigest()
+    return {"corpus": md5, "assets": str(env.assets_dir() or ""),
+            ("n_imdb" if lang == "en" else "n_nsmc"): STANDIN_REVIEWS[lang][1]}
+
+
+def standin_paragraphs(lang: str) -> tuple:
+    """``(paragraphs, description)`` the offline stand-ins pretrain on (``lang`` ``"en"``/``"ko"``): the course
+    corpus ``data/corpus/<lang>.txt`` plus the training reviews of :func:`load_imdb`/:func:`load_nsmc`
+    (mirror, cache or fixtures), one paragraph of :func:`split_sentences` per review."""
+    corpus = _corpus_file(lang)
+    if not corpus.is_file():
+        raise env.AssetNotFoundError(f"{corpus} is missing; it is part of the course repository (data/corpus/).")
+    paragraphs = read_paragraphs(corpus)
+    desc = f"data/corpus/{lang}.txt ({sum(map(len, paragraphs))} sentences)"
+    loader, n, name = STANDIN_REVIEWS[lang]
+    try:
+        texts = [t for t in globals()[loader](split="train", n=n)["text"] if isinstance(t, str) and t.strip()]
+    except Exception as exc:  # missing fixture/mirror: fall back to our corpus
+        print(f"[bert-course] stand-in training: course_utils.data.{loader} unavailable "
+              f"({type(exc).__name__}: {exc}); using data/corpus only")
+        texts = []
+    if texts:
+        paragraphs = paragraphs + [split_sentences(t) or [t] for t in texts]
+        desc += f" + {len(texts)} {name} reviews via course_utils.data.{loader}"
+    return paragraphs, desc
+
+
 def is_real(name: str) -> bool:
     """Will :func:`resolve_data_file` give the **real** file ``name`` (a ``registry.DATA_FILES`` key,
     e.g. ``"nsmc/train"``, ``"kornli/xnli-dev"``, ``"imdb/aclImdb"``) rather than the course fixture?
@@ -972,5 +1036,6 @@ def is_real(name: str) -> bool:
 
 __all__ = [
     "DataFormatError", "resolve_data_file", "load_nsmc", "load_kornli", "load_imdb", "imdb_folder", "imdb_subset",
-    "read_paragraphs", "NSMC_LABELS", "KORNLI_LABELS", "IMDB_LABELS", "is_real",
+    "read_paragraphs", "stratified_subset", "stratified_indices", "standin_paragraphs", "split_sentences",
+    "NSMC_LABELS", "KORNLI_LABELS", "IMDB_LABELS", "is_real",
 ]

@@ -36,10 +36,12 @@ from typing import Any, Iterable, Optional
 import sentencepiece as spm
 from transformers import PreTrainedTokenizer
 
+from . import registry
+
 SPIECE_UNDERLINE = "▁"
 SPIECE_FILE = "spiece.model"
 HUB_ID = "skt/kobert-base-v1"
-MIRROR_REL = "tokenizers/kobert-base-v1-tokenizer/spiece.model"
+MIRROR_REL = registry.STANDINS["standin-ko-kobert"].tokenizer_mirror   # KoBERT's spiece.model in the mirror
 SPECIAL_TOKENS = {"[UNK]": 0, "[PAD]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4}
 CONFIG_MARKER = "course_utils.kobert.KoBERTTokenizer"
 # keys of a tokenizer_config.json (ours or SKT's) that we honour when loading a folder

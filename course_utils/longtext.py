@@ -27,7 +27,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-
 # ---------------------------------------------------------------- cutting token ids
 
 def _window(max_length: int) -> int:
@@ -109,29 +108,21 @@ def windows(ids: Sequence[int], max_length: int = 512, stride: Optional[int] = N
 # ---------------------------------------------------------------- running the model
 
 def batch_logits(model, sequences: Sequence[Sequence[int]], *, pad_id: int = 0, batch_size: int = 32) -> np.ndarray:
-    """Logits ``[len(sequences), num_labels]`` (float32) for ready-made id sequences, padded per batch."""
+    """Logits ``[len(sequences), num_labels]`` (float32) for ready-made id sequences, padded per batch
+    (:func:`course_utils.train.pad_ids`, run by :func:`course_utils.train.batched_logits`)."""
     import torch
 
-    from . import device as _device
+    from .train import batched_logits, pad_ids
 
     if len(sequences) == 0:
         raise ValueError("no sequences to classify: the list of token-id sequences is empty.")
-    dev = next(model.parameters()).device
-    model.eval()
-    out = []
-    for i in range(0, len(sequences), batch_size):
-        chunk = sequences[i:i + batch_size]
-        width = max(len(s) for s in chunk)
-        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for j, s in enumerate(chunk):
-            ids[j, :len(s)] = torch.as_tensor(list(s), dtype=torch.long)
-            mask[j, :len(s)] = 1
-        with torch.no_grad(), _device.autocast(dev):
-            logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev),
-                           token_type_ids=torch.zeros_like(ids).to(dev)).logits
-        out.append(logits.float().cpu().numpy())
-    return np.concatenate(out)
+
+    def batches():
+        for i in range(0, len(sequences), batch_size):
+            ids, mask = pad_ids(sequences[i:i + batch_size], pad_id)
+            yield {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids)}
+
+    return batched_logits(model, batches())
 
 
 def sliding_window_logits(model, docs, max_length: int = 512, stride: Optional[int] = None, *,

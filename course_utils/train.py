@@ -64,12 +64,19 @@ def tokenize(ds, tokenizer, text: str | Sequence[str] = "text", max_length: int 
     return enc_ds.remove_columns(["was_truncated"])
 
 
-def majority_baseline(labels) -> float:
-    """Accuracy of always predicting the most frequent label."""
+def majority_baseline(labels, train_labels=None) -> float:
+    """Accuracy on ``labels`` of always predicting the most frequent label: of ``labels`` themselves, or
+    of ``train_labels`` when given (what a classifier that learned only the label shares would answer).
+    The one majority baseline of the course (notebooks 05–09, :mod:`course_utils.exercises`)."""
     labels = np.asarray(labels)
     if labels.size == 0:
         raise ValueError("no labels: the evaluation set is empty")
-    return float(np.bincount(labels).max() / labels.size)
+    if train_labels is None:
+        return float(np.bincount(labels).max() / labels.size)
+    train_labels = np.asarray(train_labels)
+    if train_labels.size == 0:
+        raise ValueError("no training labels: the training set is empty")
+    return float((labels == np.bincount(train_labels).argmax()).mean())
 
 
 def compute_metrics(eval_pred) -> dict:
@@ -203,30 +210,66 @@ def plot_learning_curves(trainer, title: str = "Learning curves · 학습 곡선
     return ax
 
 
-def predict_proba(model, tokenizer, texts, text_pairs=None, max_length: int = 128, batch_size: int = 64):
-    """Class probabilities ``[N, num_labels]`` for raw strings (or string pairs)."""
+def pad_ids(sequences, pad_id: int, width: Optional[int] = None):
+    """Right-pad token-id sequences → ``(input_ids, attention_mask)``, long tensors ``[n, width]``.
+
+    ``width`` defaults to the longest sequence (dynamic padding); a longer sequence is an error. The one
+    padding collation for ready-made ids (:func:`course_utils.longtext.batch_logits`, the benchmarks);
+    text goes through the tokenizer's own padding (``DataCollatorWithPadding`` in :func:`make_trainer`).
+    """
+    import torch
+
+    lengths = [len(s) for s in sequences]
+    width = max(lengths, default=0) if width is None else int(width)
+    if lengths and max(lengths) > width:
+        raise ValueError(f"pad_ids: a sequence has {max(lengths)} tokens, more than width={width}; truncate first.")
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, s in enumerate(sequences):
+        ids[row, :len(s)] = torch.as_tensor(s, dtype=torch.long)
+        mask[row, :len(s)] = 1
+    return ids, mask
+
+
+def batched_logits(model, batches) -> np.ndarray:
+    """Run ``model`` in eval mode without gradients (autocast on CUDA) on each model-input dict of
+    ``batches`` (moved to the model's device) → float32 logits ``[N, num_labels]`` on the CPU.
+
+    The one batched no-grad prediction loop: :func:`predict_proba` (raw text) and
+    :func:`course_utils.longtext.batch_logits` (token ids) only build the batches.
+    """
     import torch
 
     from . import device as _device
 
+    dev = next(model.parameters()).device
+    model.eval()
+    out = []
+    for batch in batches:
+        batch = {k: v.to(dev) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        with torch.no_grad(), _device.autocast(dev):
+            out.append(model(**batch).logits.float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def predict_proba(model, tokenizer, texts, text_pairs=None, max_length: int = 128, batch_size: int = 64):
+    """Class probabilities ``[N, num_labels]`` for raw strings (or string pairs)."""
     if isinstance(texts, str):
         texts = [texts]
         text_pairs = [text_pairs] if isinstance(text_pairs, str) else text_pairs
     if any(t is None or not str(t).strip() for t in texts):
         raise ValueError("empty text: give at least one non-blank sentence to classify")
-    dev = next(model.parameters()).device
-    model.eval()
-    out = []
-    for i in range(0, len(texts), batch_size):
-        args = [list(texts[i:i + batch_size])]
-        if text_pairs is not None:
-            args.append(list(text_pairs[i:i + batch_size]))
-        batch = tokenizer(*args, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
-        batch = {k: v.to(dev) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-        with torch.no_grad(), _device.autocast(dev):
-            logits = model(**batch).logits
-        out.append(torch.softmax(logits.float(), -1).cpu())
-    return torch.cat(out).numpy()
+
+    def batches():
+        for i in range(0, len(texts), batch_size):
+            args = [list(texts[i:i + batch_size])]
+            if text_pairs is not None:
+                args.append(list(text_pairs[i:i + batch_size]))
+            yield tokenizer(*args, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+
+    logits = batched_logits(model, batches())
+    z = np.exp(logits - logits.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
 
 
 def predict(model, tokenizer, texts, text_pairs=None, max_length: int = 128) -> list[dict]:
@@ -305,56 +348,47 @@ CPU_STEP_S = {
 CPU_STEP_MEASURED = "per-step time measured on the course machine, 2 cores under load, 2026-12-02"
 MAX_PRETRAINED_LR = 1e-4          # pretrained weights never get more (5e-4 is for random-init stand-ins)
 
-# Per task: the data files that make the run "real", the shape of its offline stand-in, the number of
-# fixture rows (for estimates) and the settings. Keys of a setting: FinetuneConfig fields + n_val/n_test.
-_S = dict
-SETTING_TASKS = {
-    "nsmc": dict(data="nsmc/train", full_data=("nsmc/train",), standin_shape="standin-ko", fixture_rows=79, settings={
-        "full-gpu":      _S(n_train=None, n_val=5000, n_test=None, max_length=64, epochs=2, max_steps=-1,
-                            batch_size=32, learning_rate=5e-5, logging_steps=100),
-        "real-cpu":      _S(n_train=1000, n_val=100, n_test=300, max_length=64, epochs=1, max_steps=40,
-                            batch_size=16, learning_rate=5e-5, logging_steps=4),
-        "real-fixtures": _S(n_train=None, n_val=24, n_test=None, max_length=64, epochs=1, max_steps=30,
-                            batch_size=16, learning_rate=5e-5, logging_steps=3),
-        "standin-gpu":   _S(n_train=10000, n_val=1000, n_test=5000, max_length=64, epochs=1, max_steps=-1,
-                            batch_size=32, learning_rate=1e-4, logging_steps=20),
-        "standin-cpu":   _S(n_train=4000, n_val=300, n_test=1000, max_length=64, epochs=1, max_steps=300,
-                            batch_size=32, learning_rate=5e-4, logging_steps=20),
-        "fixtures":      _S(n_train=None, n_val=24, n_test=None, max_length=64, epochs=1, max_steps=40,
-                            batch_size=16, learning_rate=1e-3, logging_steps=3),
-    }),
-    "kornli": dict(data="kornli/xnli-dev", full_data=("kornli/multinli-train", "kornli/snli-train"),
-                   standin_shape="standin-ko", fixture_rows=60, settings={
-        "full-gpu":      _S(n_train=50_000, n_val=None, n_test=None, max_length=128, epochs=1, max_steps=-1,
-                            batch_size=32, learning_rate=3e-5, logging_steps=100),
-        "real-gpu":      _S(n_train=None, n_val=249, n_test=None, max_length=128, epochs=3, max_steps=-1,
-                            batch_size=32, learning_rate=3e-5, logging_steps=10),
-        "real-cpu":      _S(n_train=None, n_val=249, n_test=300, max_length=128, epochs=1, max_steps=40,
-                            batch_size=16, learning_rate=5e-5, logging_steps=4),
-        "real-fixtures": _S(n_train=None, n_val=15, n_test=None, max_length=128, epochs=1, max_steps=30,
-                            batch_size=16, learning_rate=3e-5, logging_steps=3),
-        "standin-gpu":   _S(n_train=None, n_val=249, n_test=None, max_length=128, epochs=4, max_steps=-1,
-                            batch_size=32, learning_rate=2e-4, logging_steps=10),
-        "standin-cpu":   _S(n_train=None, n_val=249, n_test=1000, max_length=128, epochs=1, max_steps=200,
-                            batch_size=32, learning_rate=5e-4, logging_steps=10),
-        "fixtures":      _S(n_train=None, n_val=15, n_test=None, max_length=128, epochs=1, max_steps=40,
-                            batch_size=16, learning_rate=5e-4, logging_steps=3),
-    }),
-    "imdb": dict(data="imdb/aclImdb", full_data=("imdb/aclImdb",), standin_shape="minilm", fixture_rows=80, settings={
-        "full-gpu":      _S(n_train=None, n_val=1000, n_test=None, max_length=512, epochs=2, max_steps=-1,
-                            batch_size=16, learning_rate=2e-5, logging_steps=50),
-        "real-cpu":      _S(n_train=640, n_val=128, n_test=400, max_length=128, epochs=1, max_steps=40,
-                            batch_size=16, learning_rate=3e-5, logging_steps=5),
-        "real-fixtures": _S(n_train=None, n_val=16, n_test=None, max_length=64, epochs=3, max_steps=12,
-                            batch_size=16, learning_rate=3e-5, logging_steps=2),
-        "standin-gpu":   _S(n_train=2000, n_val=256, n_test=1000, max_length=128, epochs=1, max_steps=-1,
-                            batch_size=16, learning_rate=5e-5, logging_steps=10),
-        "standin-cpu":   _S(n_train=640, n_val=128, n_test=400, max_length=128, epochs=1, max_steps=40,
-                            batch_size=16, learning_rate=1e-4, logging_steps=5),
-        "fixtures":      _S(n_train=None, n_val=16, n_test=None, max_length=64, epochs=3, max_steps=12,
-                            batch_size=16, learning_rate=1e-4, logging_steps=2),
-    }),
+# Per task: the data files that make the run "real", the shape of its offline stand-in and the number of
+# fixture rows (for estimates); its settings are the rows of _SETTINGS below, one per (task, setting)
+# (defaults of _S left out). Keys of a setting: FinetuneConfig fields + n_val/n_test.
+_SETTING_KEYS = ("n_train", "n_val", "n_test", "max_length", "epochs", "max_steps", "batch_size", "learning_rate",
+                 "logging_steps")
+
+
+def _S(n_train=None, n_val=None, n_test=None, epochs=1, max_steps=-1, **rest) -> dict:
+    """A setting: None = all rows, one epoch, no step limit unless given."""
+    values = dict(n_train=n_train, n_val=n_val, n_test=n_test, epochs=epochs, max_steps=max_steps, **rest)
+    return {k: values[k] for k in _SETTING_KEYS}
+
+
+_SETTINGS = {
+    ("nsmc", "full-gpu"):      _S(n_val=5000, max_length=64, epochs=2, batch_size=32, learning_rate=5e-5, logging_steps=100),
+    ("nsmc", "real-cpu"):      _S(n_train=1000, n_val=100, n_test=300, max_length=64, max_steps=40, batch_size=16, learning_rate=5e-5, logging_steps=4),
+    ("nsmc", "real-fixtures"): _S(n_val=24, max_length=64, max_steps=30, batch_size=16, learning_rate=5e-5, logging_steps=3),
+    ("nsmc", "standin-gpu"):   _S(n_train=10_000, n_val=1000, n_test=5000, max_length=64, batch_size=32, learning_rate=1e-4, logging_steps=20),
+    ("nsmc", "standin-cpu"):   _S(n_train=4000, n_val=300, n_test=1000, max_length=64, max_steps=300, batch_size=32, learning_rate=5e-4, logging_steps=20),
+    ("nsmc", "fixtures"):      _S(n_val=24, max_length=64, max_steps=40, batch_size=16, learning_rate=1e-3, logging_steps=3),
+    ("kornli", "full-gpu"):    _S(n_train=50_000, max_length=128, batch_size=32, learning_rate=3e-5, logging_steps=100),
+    ("kornli", "real-gpu"):    _S(n_val=249, max_length=128, epochs=3, batch_size=32, learning_rate=3e-5, logging_steps=10),
+    ("kornli", "real-cpu"):    _S(n_val=249, n_test=300, max_length=128, max_steps=40, batch_size=16, learning_rate=5e-5, logging_steps=4),
+    ("kornli", "real-fixtures"): _S(n_val=15, max_length=128, max_steps=30, batch_size=16, learning_rate=3e-5, logging_steps=3),
+    ("kornli", "standin-gpu"): _S(n_val=249, max_length=128, epochs=4, batch_size=32, learning_rate=2e-4, logging_steps=10),
+    ("kornli", "standin-cpu"): _S(n_val=249, n_test=1000, max_length=128, max_steps=200, batch_size=32, learning_rate=5e-4, logging_steps=10),
+    ("kornli", "fixtures"):    _S(n_val=15, max_length=128, max_steps=40, batch_size=16, learning_rate=5e-4, logging_steps=3),
+    ("imdb", "full-gpu"):      _S(n_val=1000, max_length=512, epochs=2, batch_size=16, learning_rate=2e-5, logging_steps=50),
+    ("imdb", "real-cpu"):      _S(n_train=640, n_val=128, n_test=400, max_length=128, max_steps=40, batch_size=16, learning_rate=3e-5, logging_steps=5),
+    ("imdb", "real-fixtures"): _S(n_val=16, max_length=64, epochs=3, max_steps=12, batch_size=16, learning_rate=3e-5, logging_steps=2),
+    ("imdb", "standin-gpu"):   _S(n_train=2000, n_val=256, n_test=1000, max_length=128, batch_size=16, learning_rate=5e-5, logging_steps=10),
+    ("imdb", "standin-cpu"):   _S(n_train=640, n_val=128, n_test=400, max_length=128, max_steps=40, batch_size=16, learning_rate=1e-4, logging_steps=5),
+    ("imdb", "fixtures"):      _S(n_val=16, max_length=64, epochs=3, max_steps=12, batch_size=16, learning_rate=1e-4, logging_steps=2),
 }
+SETTING_TASKS = {
+    "nsmc": dict(data="nsmc/train", full_data=("nsmc/train",), standin_shape="standin-ko", fixture_rows=79),
+    "kornli": dict(data="kornli/xnli-dev", full_data=("kornli/multinli-train", "kornli/snli-train"), standin_shape="standin-ko", fixture_rows=60),
+    "imdb": dict(data="imdb/aclImdb", full_data=("imdb/aclImdb",), standin_shape="minilm", fixture_rows=80),
+}
+for (_task, _name), _setting in _SETTINGS.items():
+    SETTING_TASKS[_task].setdefault("settings", {})[_name] = _setting
 _WHY = {
     "full-gpu": "the real pretrained checkpoint on a CUDA GPU with the full training data: the published-style recipe",
     "real-gpu": "the real pretrained checkpoint on a CUDA GPU, but only the evaluation files are here: a short run on them",

@@ -59,9 +59,3 @@ def test_real_nsmc_quirks(monkeypatch):
     assert q["unique_texts"] == 146_182 and q["duplicate_rows"] == 150_000 - 5 - 146_182
     assert len(data_quality.overlap(data.load_nsmc("train"), data.load_nsmc("test"))) > 0
 
-
-def test_old_module_name_still_imports():
-    """Notebooks 08 and 09 still say ``korean``: the alias goes once they import ``data_quality``."""
-    from course_utils import data_quality, korean
-
-    assert all(getattr(korean, name) is getattr(data_quality, name) for name in data_quality.__all__)

@@ -472,7 +472,12 @@ def test_bert_forward(tok):
 def test_trainer_processing_class_save(trained_tok, tmp_path):
     import torch
     from datasets import Dataset
-    from transformers import BertForSequenceClassification, DataCollatorWithPadding, Trainer, TrainingArguments
+    from transformers import (
+        BertForSequenceClassification,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
     torch.manual_seed(0)
     model = BertForSequenceClassification(_tiny_config(num_labels=2))

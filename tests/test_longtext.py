@@ -122,3 +122,14 @@ def test_compare_runs_all_three(tiny):
     assert np.allclose(rows[0]["logits"][1], rows[2]["logits"][1], atol=1e-5)
     with pytest.raises(ValueError, match="labels"):
         longtext.compare(tiny, tok, texts, [1], max_length=32)
+
+
+def test_pad_ids_is_the_one_padding():
+    from course_utils import train
+
+    ids, mask = train.pad_ids([[5, 6, 7], [8]], pad_id=PAD)
+    assert ids.tolist() == [[5, 6, 7], [8, PAD, PAD]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    ids, mask = train.pad_ids([[5], [8, 9]], pad_id=PAD, width=4)
+    assert ids.shape == (2, 4) and mask.sum().item() == 3
+    with pytest.raises(ValueError, match="width"):
+        train.pad_ids([[1, 2, 3]], pad_id=PAD, width=2)

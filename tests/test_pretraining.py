@@ -262,3 +262,23 @@ def test_plots_draw_bars_and_histograms():
     with pytest.raises(ValueError):
         viz.plot_top_k([])
     plt.close("all")
+
+
+def test_not_next_is_never_the_true_next_sentence():
+    """Regression: the stand-ins' old inline samplers drew NotNext sentences from the whole corpus, so a
+    true next sentence could be labelled NotNext. Sentences repeated across paragraphs make it likely."""
+    paragraphs = [["Open the door.", "Walk in.", "Sit down."], ["Open the door.", "Walk in."],
+                  ["Sit down.", "Open the door."], ["Walk in.", "Sit down."]]
+    n_not_next = 0
+    for seed in range(30):
+        for pair in pt.make_nsp_pairs(paragraphs, n=40, seed=seed):
+            truly = pt.is_true_next(paragraphs, pair["sentence_a"], pair["sentence_b"])
+            assert truly == (pair["label"] == pt.IS_NEXT), pair
+            n_not_next += pair["label"] == pt.NOT_NEXT
+    assert n_not_next > 300
+
+
+def test_not_next_impossible_is_an_error():
+    paragraphs = [["A.", "B."], ["B."]]          # the only other sentence, "B.", truly follows "A."
+    with pytest.raises(ValueError, match="true next"):
+        pt.make_nsp_pairs(paragraphs, n=20, p_next=0.0)
