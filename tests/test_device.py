@@ -44,3 +44,21 @@ def test_gpu_check_gives_colab_advice_on_cpu(capsys):
     info = device.gpu_check()
     assert info["device"] in ("cpu", "mps")
     assert "Change runtime type" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bf16_native, expected", [(True, torch.bfloat16), (False, torch.float16)])
+def test_amp_dtype_on_cuda(monkeypatch, bf16_native, expected):
+    """The CUDA branch without a GPU: bf16 only where the GPU supports it natively (emulation does
+    not count: a T4 gets fp16), and the Trainer flags follow the same choice."""
+    calls = []
+
+    def fake_is_bf16_supported(including_emulation=True):
+        calls.append(including_emulation)
+        return bf16_native if not including_emulation else True   # emulated bf16 is always "supported"
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", fake_is_bf16_supported)
+    cuda = torch.device("cuda")
+    assert device.amp_dtype(cuda) is expected
+    assert calls == [False], "amp_dtype must ask for native bf16 (including_emulation=False)"
+    assert device.trainer_precision_kwargs(cuda) == {"bf16": bf16_native, "fp16": not bf16_native}
+    assert device.amp_dtype(torch.device("cpu")) is None and len(calls) == 2   # the CPU never asks

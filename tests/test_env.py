@@ -30,14 +30,58 @@ def test_auto_falls_back_and_full_when_reachable(monkeypatch):
     assert env.active_profile() == "full"
 
 
-def test_hub_probe_times_out_quickly(monkeypatch):
-    import time
+class _FakeOpener:
+    """Stands in for urllib's opener: records each call's timeout and raises what it is given."""
 
+    def __init__(self, exc):
+        self.exc, self.timeouts = exc, []
+
+    def open(self, req, timeout=None):
+        self.timeouts.append(timeout)
+        raise self.exc
+
+
+def _fake_opener(monkeypatch, exc):
+    opener = _FakeOpener(exc)
+    monkeypatch.setattr(env.urllib.request, "build_opener", lambda *handlers: opener)
     env._HUB_CACHE.clear()
-    t = time.time()
+    return opener
+
+
+def test_hub_probe_passes_its_timeout_and_says_why(monkeypatch):
+    """No clock: the probe hands its timeout to the opener, reports a timeout as "no answer within …",
+    and asks once per URL (the cached answer is reused)."""
+    import socket
+
+    opener = _fake_opener(monkeypatch, socket.timeout("timed out"))
+    url = "http://hub.invalid/cfg.json"
+    ok, reason = env.probe_hub(timeout=1.5, url=url)
+    assert (ok, reason) == (False, f"{url}: no answer within 1.5 s")
+    assert opener.timeouts == [1.5]
+    assert env.probe_hub(timeout=1.5, url=url) == (ok, reason) and opener.timeouts == [1.5]   # cached
+    env._HUB_CACHE.clear()
+
+
+def test_hub_probe_counts_any_http_answer_as_reachable(monkeypatch):
+    import urllib.error
+
+    url = "http://hub.invalid/cfg.json"
+    _fake_opener(monkeypatch, urllib.error.HTTPError(url, 429, "Too Many Requests", {}, None))
+    ok, reason = env.probe_hub(timeout=1.0, url=url)
+    assert ok is True and "HTTP 429" in reason
+    _fake_opener(monkeypatch, urllib.error.URLError(OSError("Name or service not known")))
+    ok, reason = env.probe_hub(timeout=1.0, url=url)
+    assert ok is False and "Name or service not known" in reason
+    env._HUB_CACHE.clear()
+
+
+def test_hub_probe_closed_port_is_refused_not_timed_out():
+    """A real socket, judged by the reason (refused), not by seconds."""
+    env._HUB_CACHE.clear()
     # a TEST-NET-1 address would leave the machine: use a closed local port instead
-    assert env.hub_reachable(timeout=1.0, url="http://127.0.0.1:9/") is False
-    assert time.time() - t < 5
+    ok, reason = env.probe_hub(timeout=5.0, url="http://127.0.0.1:9/")
+    assert ok is False and "no answer within" not in reason and "refused" in reason.lower()
+    env._HUB_CACHE.clear()
 
 
 def test_mirror_typo_is_an_error(monkeypatch, tmp_path):

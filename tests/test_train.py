@@ -67,6 +67,179 @@ def test_bad_inputs():
     assert not train.loss_decreased([1, 1, 1, 1, 2, 2, 2, 2])
 
 
+class _FakeTrainer:
+    """Just what loss_history/plot_learning_curves read: ``state.log_history`` as the Trainer writes it."""
+
+    def __init__(self, log_history):
+        self.state = type("State", (), {"log_history": log_history})()
+
+
+LOG = [{"loss": 0.70, "step": 2}, {"loss": 0.60, "step": 4}, {"eval_loss": 0.65, "eval_accuracy": 0.5, "step": 4},
+       {"loss": 0.40, "step": 6}, {"eval_loss": 0.45, "step": 6},
+       {"train_loss": 0.57, "train_runtime": 1.0, "step": 6}]          # the end-of-training summary
+
+
+def test_tokenize_counts_truncation_and_checks_columns(tiny, capsys):
+    from datasets import Dataset
+
+    from course_utils import train
+
+    _, tok, _, _ = tiny
+    texts = ["great movie", "the movie the movie the movie the movie", "awful", "loved the movie a lot really"]
+    ds = Dataset.from_dict({"text": texts, "label": [1, 1, 0, 1]})
+    full = [len(tok(t)["input_ids"]) for t in texts]
+    n_long = sum(n > 6 for n in full)
+    assert 0 < n_long < len(texts)                                    # the check below can fail both ways
+    enc = train.tokenize(ds, tok, "text", max_length=6)
+    assert f"{n_long}/{len(texts)} examples were longer than 6 tokens" in capsys.readouterr().out
+    assert list(enc["length"]) == [min(n, 6) for n in full]
+    assert "was_truncated" not in enc.column_names and enc[1]["input_ids"][-1] == tok.sep_token_id
+    train.tokenize(ds, tok, "text", max_length=64)
+    assert "truncated" not in capsys.readouterr().out                 # nothing cut: nothing said
+    with pytest.raises(KeyError, match=r"'review' not in the dataset \(columns: \['text', 'label'\]\)"):
+        train.tokenize(ds, tok, "review")
+
+
+def test_tokenize_pairs_sets_segments(tiny):
+    from datasets import Dataset
+
+    from course_utils import train
+
+    _, tok, _, _ = tiny
+    ds = Dataset.from_dict({"premise": ["the movie was great"], "hypothesis": ["loved it"], "label": [0]})
+    enc = train.tokenize(ds, tok, ("premise", "hypothesis"), max_length=32)
+    ids, types = enc[0]["input_ids"], enc[0]["token_type_ids"]
+    assert ids == tok("the movie was great", "loved it")["input_ids"]
+    assert types.count(1) == len(tok.tokenize("loved it")) + 1      # second segment + its [SEP]
+    with pytest.raises(KeyError, match="'hypo'"):
+        train.tokenize(ds, tok, ("premise", "hypo"))
+
+
+def test_majority_baseline_counts_the_most_frequent_label():
+    from course_utils import train
+
+    assert train.majority_baseline([0, 0, 1]) == pytest.approx(2 / 3)
+    assert train.majority_baseline(np.array([2, 2, 1, 0, 2, 1])) == pytest.approx(0.5)
+    assert train.majority_baseline([1]) == 1.0
+
+
+def test_compute_metrics_from_logits_or_tuple():
+    from course_utils import train
+
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 3.0], [1.0, 0.0]])   # predictions 0, 1, 1, 0
+    labels = np.array([0, 1, 0, 0])
+    m = train.compute_metrics((logits, labels))
+    assert m["accuracy"] == pytest.approx(0.75)
+    # by hand: class 0 P=1 R=2/3 F1=0.8; class 1 P=1/2 R=1 F1=2/3; macro = 11/15
+    assert m["f1_macro"] == pytest.approx((0.8 + 2 / 3) / 2)
+    assert train.compute_metrics(((logits, np.zeros((4, 3))), labels)) == m   # extra model outputs ignored
+
+
+def test_loss_history_separates_train_and_eval():
+    from course_utils import train
+
+    steps, losses, eval_steps, eval_losses = train.loss_history(_FakeTrainer(LOG))
+    assert (steps, losses) == ([2, 4, 6], [0.70, 0.60, 0.40])           # the summary's train_loss is not a point
+    assert (eval_steps, eval_losses) == ([4, 6], [0.65, 0.45])
+    assert train.loss_history(_FakeTrainer([])) == ([], [], [], [])
+
+
+def test_loss_decreased_compares_first_and_last_quarter():
+    from course_utils import train
+
+    assert train.loss_decreased([5, 1, 1, 1, 1, 1, 1, 4.9])           # first quarter 3.0 > last quarter 2.95
+    assert not train.loss_decreased([1, 5, 1, 1, 1, 1, 5, 1])         # equal quarter means: not a decrease
+    assert train.loss_decreased([2, 2, 1, 1], frac=0.5) and not train.loss_decreased([1, 2, 2, 1], frac=0.5)
+
+
+def test_plot_learning_curves_draws_the_logged_losses():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import train
+
+    ax = train.plot_learning_curves(_FakeTrainer(LOG), title="t")
+    (train_line, eval_line) = ax.get_lines()
+    assert list(train_line.get_xdata()) == [2, 4, 6] and list(train_line.get_ydata()) == [0.70, 0.60, 0.40]
+    assert list(eval_line.get_xdata()) == [4, 6] and list(eval_line.get_ydata()) == [0.65, 0.45]
+    assert ax.get_title() == "t" and [t.get_text() for t in ax.get_legend().get_texts()] == ["train loss", "eval loss"]
+    no_eval = train.plot_learning_curves(_FakeTrainer([h for h in LOG if "eval_loss" not in h]))
+    assert len(no_eval.get_lines()) == 1
+    plt.close("all")
+
+
+def test_plot_confusion_matrix_shows_the_counts():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import train
+
+    y_true, y_pred = [0, 0, 0, 1, 1, 2], [0, 1, 1, 1, 1, 0]            # class 2 is never predicted
+    ax = train.plot_confusion_matrix(y_true, y_pred, ["neg", "neu", "pos"])
+    cells = np.array([int(t.get_text()) for t in ax.texts]).reshape(3, 3)
+    assert cells.tolist() == [[1, 2, 0], [0, 2, 0], [1, 0, 0]]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["neg", "neu", "pos"]
+    plt.close("all")
+
+
+def test_predict_proba_matches_the_model_and_handles_pairs(tiny):
+    from course_utils import train
+
+    model, tok, _, _ = tiny
+    model.eval()
+    texts, pairs = ["great movie", "the movie was awful and boring"], ["loved it", "hated it"]
+
+    def by_hand(*args):
+        with torch.no_grad():
+            return torch.softmax(model(**tok(*args, padding=True, return_tensors="pt")).logits, -1).numpy()
+
+    p = train.predict_proba(model, tok, texts)
+    assert p.shape == (2, 2) and np.allclose(p, by_hand(texts), atol=1e-5)
+    assert np.allclose(train.predict_proba(model, tok, texts, batch_size=1), p, atol=1e-5)   # padding-free
+    pp = train.predict_proba(model, tok, texts, pairs)
+    assert np.allclose(pp, by_hand(texts, pairs), atol=1e-5) and not np.allclose(pp, p, atol=1e-6)
+    one = train.predict_proba(model, tok, "great movie", "loved it")     # a single pair of strings
+    assert one.shape == (1, 2) and np.allclose(one, pp[:1], atol=1e-5)
+    for bad in ("", "   ", ["great movie", ""], [None]):
+        with pytest.raises(ValueError, match="empty text"):
+            train.predict_proba(model, tok, bad)
+
+
+def test_predict_names_the_argmax(tiny):
+    from course_utils import train
+
+    model, tok, _, _ = tiny
+    texts = ["great movie", "awful boring", "the the the"]
+    probs = train.predict_proba(model, tok, texts)
+    preds = train.predict(model, tok, texts)
+    assert [p["label"] for p in preds] == [["neg", "pos"][i] for i in probs.argmax(-1)]
+    assert [p["score"] for p in preds] == pytest.approx(probs.max(-1).tolist(), abs=1e-6)
+    assert [p["probs"]["pos"] for p in preds] == pytest.approx(probs[:, 1].tolist(), abs=1e-4)
+    with pytest.raises(ValueError, match="empty"):
+        train.predict(model, tok, "")
+
+
+def test_save_and_reload_round_trips(tiny, tmp_path):
+    from transformers import BertModel
+
+    from course_utils import train
+
+    model, tok, _, _ = tiny
+    m2, t2 = train.save_and_reload(model, tok, tmp_path / "m")
+    assert (tmp_path / "m" / "model.safetensors").is_file() and not (tmp_path / "m" / "pytorch_model.bin").exists()
+    assert type(m2) is type(model) and m2.config.id2label == model.config.id2label and not m2.training
+    assert t2("great movie")["input_ids"] == tok("great movie")["input_ids"]
+    sample = ["great movie", "awful boring and long"]
+    assert np.allclose(train.predict_proba(m2, t2, sample), train.predict_proba(model, tok, sample), atol=1e-6)
+    base, _ = train.save_and_reload(model, tok, tmp_path / "b", model_cls=BertModel)   # another head class
+    assert type(base) is BertModel
+    assert torch.equal(base.embeddings.word_embeddings.weight, model.bert.embeddings.word_embeddings.weight)
+
+
 def test_predict_keeps_dataset_order(tiny, tmp_path):
     """Regression (issue 10 §1): with length-grouped training batches, ``trainer.predict`` and
     ``trainer.evaluate`` must still see the rows in dataset order. transformers 5.23 reuses the
