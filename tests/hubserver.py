@@ -13,7 +13,7 @@ there fails against this world, as it would against the real one.
 **Replica repositories** (:func:`build_replicas`): every Hugging Face checkpoint of
 ``course_utils.registry.MODELS`` (and the KoELECTRA vocab that ``course_utils.mirror`` fetches) with
 the *file names of the real repository* (REFERENCE §1), the real ``config.json`` shape with the
-layers shrunk (2 layers, hidden 32), small seeded weights written with ``save_pretrained`` (and
+layers shrunk (4 layers, hidden 32), small seeded weights written with ``save_pretrained`` (and
 ``torch.save`` for ``pytorch_model.bin``) under the real head names (``cls.predictions.*`` and
 ``cls.seq_relationship.*`` where the real checkpoint has them; skt/kobert-base-v1 is a ``BertModel``
 in ``pytorch_model.bin`` only, with ``tokenizer_class: XLNetTokenizer``). Tokenizer files: the real
@@ -109,7 +109,8 @@ WORLD_TFHUB = {     # TF Hub handle -> which module of course_utils.tfhub's stan
 }
 
 # Replica shape: the real config with these overrides (fast to build, save and load on 2 cores).
-SHRINK = dict(num_hidden_layers=2, hidden_size=32, num_attention_heads=2, intermediate_size=64)
+# 4 layers: the fewest the notebooks need (05 combines the last four hidden layers: sum_last4, concat_last4)
+SHRINK = dict(num_hidden_layers=4, hidden_size=32, num_attention_heads=2, intermediate_size=64)
 LFS_SUFFIXES = (".safetensors", ".bin", ".h5", ".msgpack", ".ot", ".model", ".zip")
 LFS_NAMES: tuple = ()
 UNPINNED_COMMIT_SALT = "bert-course local hub"
@@ -412,6 +413,13 @@ class FileServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
+    @property
+    def cdn_url(self) -> str:
+        """The same server under another host name, for the hub's LFS redirects: the real CDN is another
+        host, and huggingface_hub 1.x follows a redirect to the *same host name* (any port) as if it were
+        still the hub, then misses ``X-Repo-Commit`` on the CDN's answer (2.x compares origins)."""
+        return f"http://localhost:{self.server.port}"
+
     def add_url(self, upstream_url: str, path: Path) -> str:
         """Serve ``path`` where ``upstream_url`` would be; return the local URL."""
         parts = urlsplit(upstream_url)
@@ -587,7 +595,7 @@ class LocalHub:
         headers = {"X-Repo-Commit": commit, "Accept-Ranges": "bytes"}
         if _is_lfs(filename):
             headers.update({"X-Linked-Etag": f'"{sha256}"', "X-Linked-Size": str(size), "ETag": f'"{git_sha}"',
-                            "Location": f"{self.cdn.url}/lfs/{sha256}"})
+                            "Location": f"{self.cdn.cdn_url}/lfs/{sha256}"})
             return Response(b"", status=302, headers=headers)
         headers["ETag"] = f'"{git_sha}"'
         resp = Response(path.read_bytes(), status=200, headers=headers, content_type="application/octet-stream")

@@ -239,8 +239,11 @@ def _state_keys(path):
 
 def test_hub_protocol_as_huggingface_hub_sees_it(full, tmp_path):
     from huggingface_hub import HfApi, hf_hub_download, snapshot_download
-    from huggingface_hub.errors import (EntryNotFoundError, RepositoryNotFoundError,
-                                        RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     hub = full.r.hub
     spec = registry.MODELS["bert-base-uncased"]
@@ -434,7 +437,7 @@ def test_dropped_revision_pin_fails(full, monkeypatch):
 
     spec = registry.MODELS["klue/bert-base"]
     monkeypatch.setitem(registry.MODELS, "klue/bert-base", dataclasses.replace(spec, revision=None))
-    with pytest.raises(Exception):
+    with pytest.raises(OSError, match="not a valid git identifier"):   # transformers' RevisionNotFound message
         models.load_model("klue/bert-base", "base")
 
 
@@ -476,7 +479,7 @@ def test_tokenizer_without_vocab_files_is_refused(full):
     from course_utils import models
 
     with full.r.hub.hidden("klue/bert-base", "tokenizer.json", "vocab.txt"):
-        with pytest.raises(Exception):
+        with pytest.raises(env.AssetNotFoundError):
             tok = models.load_tokenizer("klue/bert-base")
             print(f"got a {len(tok)}-token tokenizer: {tok(TEXT_KO)['input_ids']}")
 

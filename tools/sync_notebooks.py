@@ -48,14 +48,24 @@ def repo_slug(cfg: dict) -> str:
 
 
 def setup_cell_source(cfg: dict) -> str:
+    spec = f"bert-course @ git+{cfg['repo_url']}@{cfg['branch']}"
     return (
         "# Setup · 설정: the same first cell in every notebook (written by tools/sync_notebooks.py)\n"
         "import importlib.util, os, subprocess, sys\n"
         "IN_COLAB = \"google.colab\" in sys.modules or \"COLAB_RELEASE_TAG\" in os.environ\n"
         "if IN_COLAB and importlib.util.find_spec(\"course_utils\") is None:\n"
         "    # Colab: install the course helpers from the repository; Colab keeps its own torch.\n"
-        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", "
-        f"\"bert-course @ git+{cfg['repo_url']}@{cfg['branch']}\"], check=True)\n"
+        f"    COURSE = \"{spec}\"\n"
+        "    try:\n"
+        "        subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", COURSE], check=True)\n"
+        "    except subprocess.CalledProcessError as exc:\n"
+        "        raise RuntimeError(\n"
+        "            f\"Could not install the course helpers (pip exit status {exc.returncode}; pip's error is above).\\n\"\n"
+        "            \"What to do: 1) check that this runtime is online and run this cell again;\\n\"\n"
+        f"            \"2) open {cfg['repo_url']} in a browser: if it does not load, open the notebook again from \"\n"
+        "            \"the course page (this link may be out of date);\\n\"\n"
+        "            f\"3) see the full error with `!pip install \\\"{COURSE}\\\"` in a new cell, and report it \"\n"
+        f"            \"at {cfg['repo_url']}/issues.\") from None\n"
         "import course_utils\n"
         "ENV = course_utils.setup_notebook()"
     )

@@ -1,0 +1,348 @@
+"""Run the notebooks under ``BERT_COURSE_PROFILE=full`` against the local hub and dataset server (issue 13 §2, §4).
+
+The servers (``tests/hubserver.py``) run in this process; each notebook runs in its own Jupyter kernel
+(nbclient), another process, wired by environment variables only (:func:`kernel_env`):
+
+=============================  ================================================================
+``BERT_COURSE_PROFILE=full``   the online code paths
+``BERT_COURSE_REHEARSAL=1``    ``env.real_weights(what)`` prints ``[rehearsal] skipped (needs real
+                               weights): what`` and returns False (the replicas' weights are random)
+``HF_ENDPOINT``                the local hub (models, tokenizers: ``from_pretrained``, ``hf_hub_download``)
+``BERT_COURSE_DATA_BASE_URL``  the dataset server (``course_utils.download.rebased_url``)
+``BERT_COURSE_TFHUB_BASE``     the same server's ``/tfhub.dev`` (``hub.KerasLayer``, compressed modules)
+``HF_HOME``, ``BERT_COURSE_    fresh, per notebook, under the work folder (nothing cached from before)
+CACHE``, ``TFHUB_CACHE_DIR``
+``BERT_COURSE_ASSETS`` unset   no mirror: every file comes over HTTP
+``PYTHONPATH``                 ``tests/rehearsal_site`` first: its ``sitecustomize`` guards the
+                               network in every Python process of the kernel (log file below) and
+                               gives the registry the served stand-in data files' size/sha256
+``http(s)_proxy``, ``NO_PROXY``  a closed local port, except 127.0.0.1/localhost (native code)
+=============================  ================================================================
+
+A notebook passes when every cell runs (its ``assert``s included), no Python process of the kernel tried
+to reach beyond 127.0.0.1, the hub saw no call it does not implement, and no model or dataset line says
+stand-in or fixture (every load took the ``full`` path).
+
+Command line (one notebook at a time; the report at the end)::
+
+    .venv/bin/python tests/rehearsal.py                      # 00-09
+    .venv/bin/python tests/rehearsal.py 02 08 --keep /tmp/r  # some, keeping the executed notebooks
+
+In CI: ``tests/test_rehearsal_notebooks.py``. Colab-like install: ``scripts/rehearse_colab.sh``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import hubserver  # noqa: E402
+
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+SITE = HERE / "rehearsal_site"
+SKIP_MARK = "[rehearsal] skipped (needs real weights): "
+SOURCE_LINE = re.compile(r"^(?:⚠️\s+)?\[bert-course\] (?:⚠️\s+)?(model|tokenizer|dataset)\s+(\S+)\s+← ([^:]+): (.*)$")
+CLOSED_PORT = "http://127.0.0.1:9"     # the discard port: nothing listens there, a proxied request fails
+STRIP = ("BERT_COURSE_ASSETS", "BERT_COURSE_STRICT_MIRROR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+         "HF_DATASETS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
+         "TFHUB_CACHE_DIR", "BERT_COURSE_DATA_BASE_URL", "BERT_COURSE_TFHUB_BASE", "HF_TOKEN")
+
+
+@dataclasses.dataclass
+class World:
+    r: hubserver.Rehearsal
+    tfhub: dict                 # TF Hub handle -> local handle ({} without TensorFlow)
+    data_overrides: dict        # data file name -> {"size", "sha256"} of the served stand-in file
+    workdir: Path
+    tfhub_s: float = 0.0
+    js_prefix: Optional[Path] = None   # npm prefix copied into each kernel's course cache (js/)
+
+    def stop(self):
+        self.r.stop()
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _build_tfhub_pair(python: str) -> Optional[tuple]:
+    """course_utils.tfhub's stand-in SavedModel pair (cached in the course cache), built in a subprocess so
+    that this process does not import TensorFlow. None when the TF stack is not installed."""
+    code = ("from course_utils import tfhub\n"
+            "import sys\n"
+            "if not tfhub.tf_available(): print('NO-TF'); sys.exit(0)\n"
+            "print('PAIR', *tfhub.build_offline_tfhub(tfhub.standin_dir()), sep='\\t')\n")
+    env = {k: v for k, v in os.environ.items() if k not in STRIP}
+    env["BERT_COURSE_PROFILE"] = "offline"
+    out = subprocess.run([python, "-c", code], env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(f"building the TF Hub stand-in pair failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    for line in out.stdout.splitlines():
+        if line.startswith("PAIR\t"):
+            _, pre, enc = line.split("\t")
+            return pre, enc
+    return None
+
+
+def start_world(workdir: Path, python: str = sys.executable, tfhub_pair: bool = True) -> World:
+    """Build and start the local hub + dataset server (and TF Hub modules) under ``workdir``."""
+    from course_utils import registry
+
+    workdir = Path(workdir)
+    r = hubserver.start(workdir / "localhub")
+    by_url = {df.url: name for name, df in registry.DATA_FILES.items()}
+    overrides = {}
+    for url, (path, real) in r.datasets.items():
+        if not real and url in by_url:
+            overrides[by_url[url]] = {"size": Path(path).stat().st_size, "sha256": _sha256(Path(path)),
+                                      "served": str(path)}
+    handles, t0 = {}, time.perf_counter()
+    pair = _build_tfhub_pair(python) if tfhub_pair else None
+    if pair is not None:
+        dirs = {"preprocess": pair[0], "encoder": pair[1]}
+        for handle, kind in hubserver.WORLD_TFHUB.items():
+            handles[handle] = r.files.add_tfhub(handle, Path(dirs[kind]), workdir / "tfhub-tgz")
+    (workdir / "data-overrides.json").write_text(json.dumps(overrides, indent=1), encoding="utf-8")
+    return World(r, handles, overrides, workdir, round(time.perf_counter() - t0, 1), _js_prefix())
+
+
+def _js_prefix() -> Optional[Path]:
+    """The npm prefix with offline bertviz's d3/jQuery (course_utils.bertviz_views), fetched here, outside the
+    kernels, into this process's course cache (the npm registry once, like pip; later runs reuse it). The
+    local world has no npm registry, so each kernel's fresh course cache gets a copy (see docs/rehearsal.md)."""
+    try:
+        from course_utils import bertviz_views
+    except ImportError:
+        return None
+    return Path(bertviz_views.bertviz_js_dir(fetch=True))
+
+
+def kernel_env(world: World, nbwork: Path, base: Optional[dict] = None) -> dict:
+    """The environment of one notebook's kernel (see the module docstring)."""
+    nbwork = Path(nbwork)
+    env = {k: v for k, v in (base if base is not None else os.environ).items() if k not in STRIP}
+    env.update({
+        "BERT_COURSE_PROFILE": "full",
+        "BERT_COURSE_REHEARSAL": "1",
+        "HF_ENDPOINT": world.r.hub.url,
+        "BERT_COURSE_DATA_BASE_URL": world.r.files.url,
+        "BERT_COURSE_TFHUB_BASE": world.r.files.url + "/tfhub.dev",
+        "HF_HOME": str(nbwork / "hf-home"),
+        "BERT_COURSE_CACHE": str(nbwork / "course-cache"),
+        "TFHUB_CACHE_DIR": str(nbwork / "tfhub-cache"),
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": os.pathsep.join([str(SITE)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
+        "BERT_COURSE_REHEARSAL_NET_LOG": str(nbwork / "blocked.jsonl"),
+        "BERT_COURSE_REHEARSAL_DATA": str(world.workdir / "data-overrides.json"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    })
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        env[var] = CLOSED_PORT
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost,::1"
+    return env
+
+
+@dataclasses.dataclass
+class NotebookResult:
+    name: str
+    ok: bool
+    seconds: float
+    skipped: list                      # what env.real_weights(...) skipped, in order
+    sources: list                      # (kind, name, origin label, where) of every provenance line
+    error: str = ""
+    failed_cell: str = ""
+    blocked: list = dataclasses.field(default_factory=list)
+    unhandled: list = dataclasses.field(default_factory=list)
+    executed: Optional[Path] = None
+
+    @property
+    def standins(self) -> list:
+        return [s for s in self.sources if s[2] in ("OFFLINE STAND-IN", "course fixture (tiny sample)")]
+
+    @property
+    def passed(self) -> bool:
+        return self.ok and not self.blocked and not self.unhandled and not self.standins
+
+    def line(self) -> str:
+        state = "PASS" if self.passed else "FAIL"
+        why = []
+        if not self.ok:
+            why.append(f"cell {self.failed_cell}: {self.error.splitlines()[-1] if self.error else '?'}")
+        if self.blocked:
+            why.append(f"{len(self.blocked)} attempts beyond 127.0.0.1")
+        if self.unhandled:
+            why.append(f"hub calls not implemented: {self.unhandled}")
+        if self.standins:
+            why.append(f"stand-ins/fixtures loaded: {[s[1] for s in self.standins]}")
+        return (f"[rehearsal] {self.name}: {state} in {self.seconds:.0f} s · {len(self.skipped)} assert(s) skipped "
+                f"as needing real weights" + (": " + "; ".join(self.skipped) if self.skipped else "")
+                + (" · " + " · ".join(why) if why else ""))
+
+
+def _text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") in ("execute_result", "display_data"):
+        return output.get("data", {}).get("text/plain", "")
+    if output.get("output_type") == "error":
+        return "\n".join(output.get("traceback", []))
+    return ""
+
+
+def run_notebook(name: str, world: World, nbwork: Path, *, timeout: int = 900, cwd: Optional[Path] = None,
+                 edit_setup: Optional[Callable[[str], str]] = None, base_env: Optional[dict] = None,
+                 kernel_name: str = "python3", keep: Optional[Path] = None,
+                 keep_going: bool = False) -> NotebookResult:
+    """Execute ``notebooks/<name>`` in a fresh kernel under the rehearsal environment."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = NOTEBOOK_DIR / name if not Path(name).is_absolute() else Path(name)
+    nbwork = Path(nbwork)
+    nbwork.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(str(path), as_version=4)
+    if edit_setup is not None:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.source = edit_setup(cell.source)
+                break
+    env = kernel_env(world, nbwork, base_env)
+    if world.js_prefix is not None and (Path(world.js_prefix) / "node_modules").is_dir():
+        import shutil
+
+        shutil.copytree(world.js_prefix, Path(env["BERT_COURSE_CACHE"]) / "js", dirs_exist_ok=True)
+    world.r.hub.unhandled.clear()
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=keep_going,
+                            resources={"metadata": {"path": str(cwd or path.parent)}})
+    t0 = time.perf_counter()
+    ok, error, failed = True, "", ""
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        ok, error = False, str(exc)
+    except Exception as exc:   # a dead kernel, a timeout
+        ok, error = False, f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - t0
+    skipped, sources, errors = [], [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                errors.append(f"cell {cell.get('id', '?')}: {out.get('ename')}: {out.get('evalue')}")
+                if not failed:
+                    failed = cell.get("id", "?")
+                    error = error or "\n".join(out.get("traceback", []))
+            for line in _text(out).splitlines():
+                if line.startswith(SKIP_MARK):
+                    skipped.append(line[len(SKIP_MARK):].strip())
+                m = SOURCE_LINE.match(line.strip())
+                if m:
+                    sources.append(m.groups())
+    log = nbwork / "blocked.jsonl"
+    blocked = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()] if log.is_file() else []
+    executed = None
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        executed = Path(keep) / path.name       # never `keep / name`: an absolute name would be the source itself
+        if executed.resolve() == path.resolve():
+            raise ValueError(f"--keep {keep} would overwrite the notebook {path}")
+        nbformat.write(nb, str(executed))
+    # error text: keep the end of the traceback (ANSI colours removed)
+    error = re.sub(r"\x1b\[[0-9;]*m", "", error)
+    if keep_going and errors:
+        ok, error = False, "\n".join(errors) + "\n" + error
+    return NotebookResult(path.name, ok, seconds, skipped, sources, error[-3000:], failed, blocked,
+                          list(world.r.hub.unhandled), executed)
+
+
+def _select(args: list, folder: Path = NOTEBOOK_DIR) -> list:
+    available = sorted(p.name for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if not args:
+        return available
+    out = []
+    for a in args:
+        hits = [n for n in available if n.startswith(a) or n == a]
+        if not hits:
+            raise SystemExit(f"no notebook matches {a!r}; notebooks: {', '.join(available)}")
+        out += hits
+    return out
+
+
+INSTALL_URL = re.compile(r"git\+https://github\.com/[^\s\"'@]+@[\w./-]+")
+
+
+def install_from(url: str) -> Callable[[str], str]:
+    """An ``edit_setup`` that points the setup cell's ``pip install "bert-course @ git+…"`` at ``url``."""
+    def edit(source: str) -> str:
+        new, n = INSTALL_URL.subn(url, source)
+        if n != 1:
+            raise ValueError(f"the setup cell should name one git+https://github.com/… URL, found {n}:\n{source}")
+        return new
+    return edit
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Run notebooks under `full` against the local hub (docs/rehearsal.md).")
+    ap.add_argument("notebooks", nargs="*", help="numbers or names (default: every notebook)")
+    ap.add_argument("--keep", type=Path, help="write the executed notebooks here")
+    ap.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    ap.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help="run the notebooks of this folder "
+                    "(e.g. a clone's)")
+    ap.add_argument("--install-url", help="point the setup cell's pip install at this URL (e.g. git+file://CLONE@main)")
+    ap.add_argument("--cwd", type=Path, help="the kernels' working folder (default: the notebook's folder)")
+    ap.add_argument("--no-tfhub", action="store_true", help="do not build/serve the TF Hub modules")
+    ap.add_argument("--keep-going", action="store_true", help="run every cell even after an error; list all errors")
+    args = ap.parse_args(argv)
+    names = _select(args.notebooks, args.notebook_dir)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    work = args.work or Path(tempfile.mkdtemp(prefix="bert-course-rehearsal-"))
+    t0 = time.perf_counter()
+    world = start_world(work, tfhub_pair=not args.no_tfhub)
+    print(f"[rehearsal] local hub {world.r.hub.url}, files {world.r.files.url}: built in {world.r.build_s} s "
+          f"(+ TF Hub pair {world.tfhub_s} s) under {work}", flush=True)
+    for n, o in world.data_overrides.items():
+        print(f"[rehearsal] {n}: served {o['served']} (not the upstream file): its size/sha256 replace the registry's")
+    results = []
+    try:
+        for name in names:
+            res = run_notebook(str(args.notebook_dir.resolve() / name), world, work / Path(name).stem,
+                               timeout=args.timeout, keep=args.keep, cwd=args.cwd, keep_going=args.keep_going,
+                               edit_setup=install_from(args.install_url) if args.install_url else None)
+            results.append(res)
+            print(res.line(), flush=True)
+            if not res.passed and res.error:
+                print(re.sub(r"\x1b\[[0-9;]*m", "", res.error)[-2500:], flush=True)
+    finally:
+        world.stop()
+    print(f"[rehearsal] {sum(r.passed for r in results)}/{len(results)} passed in "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
