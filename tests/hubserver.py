@@ -395,7 +395,19 @@ def _is_lfs(path: str) -> bool:
     return path.endswith(LFS_SUFFIXES) or path.rsplit("/", 1)[-1] in LFS_NAMES
 
 
-class FileServer:
+class _Served:
+    """Start/stop of a pytest-httpserver ``self.server`` (shared by the file server and the hub)."""
+
+    def start(self):
+        self.server.start()
+        return self
+
+    def stop(self):
+        if self.server.is_running():
+            self.server.stop()
+
+
+class FileServer(_Served):
     """Dataset URLs (``/{host}/{path}`` and ``/{mirror path}``) and the hub's LFS "CDN" (``/lfs/{sha256}``)."""
 
     def __init__(self):
@@ -460,16 +472,9 @@ class FileServer:
         resp = Response(path.read_bytes(), status=200, content_type="application/octet-stream")
         return resp.make_conditional(request, accept_ranges=True)
 
-    def start(self):
-        self.server.start()
-        return self
-
-    def stop(self):
-        if self.server.is_running():
-            self.server.stop()
 
 
-class LocalHub:
+class LocalHub(_Served):
     """The hub: replicas at their commits, on 127.0.0.1 (see the module docstring)."""
 
     def __init__(self, replicas: dict, cdn: FileServer):
@@ -489,13 +494,6 @@ class LocalHub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}"
 
-    def start(self):
-        self.server.start()
-        return self
-
-    def stop(self):
-        if self.server.is_running():
-            self.server.stop()
 
     # ---------------------------------------------------------------- helpers
     def meta(self, path: Path) -> tuple:
