@@ -577,15 +577,22 @@ class LocalHub(_Served):
             return None, self._error(401, "RepoNotFound", "Repository not found")
         return rep, None
 
+    def _repo_at(self, repo_id: str, rev: str):
+        """``(replica, commit, None)``, or ``(None, None, error response)`` as the hub answers them."""
+        rep, err = self._repo(repo_id)
+        if err:
+            return None, None, err
+        commit = self._rev(rep, rev)
+        if commit is None:
+            return None, None, self._error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
+        return rep, commit, None
+
     def _resolve(self, request, repo_id: str, rev: str, filename: str):
         from werkzeug import Response
 
-        rep, err = self._repo(repo_id)
+        rep, commit, err = self._repo_at(repo_id, rev)
         if err:
             return err
-        commit = self._rev(rep, rev)
-        if commit is None:
-            return self._error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         path = rep.visible().get(filename)
         if path is None:
             return self._error(404, "EntryNotFound", f"{filename} does not exist on \"{rev}\"", commit)
@@ -610,12 +617,9 @@ class LocalHub(_Served):
         return out
 
     def _model_info(self, repo_id: str, rev: str):
-        rep, err = self._repo(repo_id)
+        rep, commit, err = self._repo_at(repo_id, rev)
         if err:
             return err
-        commit = self._rev(rep, rev)
-        if commit is None:
-            return self._error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         cfg = json.loads(rep.files["config.json"].read_text(encoding="utf-8")) if "config.json" in rep.files else {}
         return self._json({
             "_id": hashlib.md5(repo_id.encode()).hexdigest()[:24], "id": repo_id, "modelId": repo_id,
@@ -628,12 +632,9 @@ class LocalHub(_Served):
         })
 
     def _tree(self, repo_id: str, rev: str, path: str, recursive: bool):
-        rep, err = self._repo(repo_id)
+        rep, commit, err = self._repo_at(repo_id, rev)
         if err:
             return err
-        commit = self._rev(rep, rev)
-        if commit is None:
-            return self._error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         prefix = path + "/" if path else ""
         files = [e for e in self._entries(rep) if e["path"].startswith(prefix)]
         if path and not files:

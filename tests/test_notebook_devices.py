@@ -267,23 +267,26 @@ class _Checker:
                                   f"`{ast.unparse(call.func)}` without .to(model.device)")
         dotted = _dotted(call.func)
         if self.mixing and dotted.startswith("torch.") and dotted.rsplit(".", 1)[-1] in MIXING:
-            args = list(call.args) + [k.value for k in call.keywords]
-            kinds = [self.kind(a) for a in args]
-            host = [a for a, k in zip(args, kinds) if k == HOST and not _is_scalar_literal(a)]
-            if DEVICE in kinds and host:
+            host = self.mixed_host_operand(list(call.args) + [k.value for k in call.keywords])
+            if host is not None:
                 self.report(call, f"`{dotted}` mixes a model output (on the model's device) with the CPU tensor "
-                                  f"`{ast.unparse(host[0])}`: move one of them")
+                                  f"`{ast.unparse(host)}`: move one of them")
+
+    def mixed_host_operand(self, operands):
+        """The first CPU tensor among ``operands`` when another one is a model output, else None."""
+        kinds = [self.kind(o) for o in operands]
+        host = [o for o, k in zip(operands, kinds) if k == HOST and not _is_scalar_literal(o)]
+        return host[0] if DEVICE in kinds and host else None
 
     def check_operator(self, node):
         """``device_tensor - cpu_tensor`` / ``==``: the same device error as a torch function."""
         if not self.mixing:
             return
         operands = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.left, *node.comparators]
-        kinds = [self.kind(o) for o in operands]
-        host = [o for o, k in zip(operands, kinds) if k == HOST and not _is_scalar_literal(o)]
-        if DEVICE in kinds and host:
+        host = self.mixed_host_operand(operands)
+        if host is not None:
             self.report(node, f"`{ast.unparse(node)}` mixes a model output (on the model's device) with the CPU "
-                              f"tensor `{ast.unparse(host[0])}`: move one of them")
+                              f"tensor `{ast.unparse(host)}`: move one of them")
 
     def visit_expr(self, node):
         for sub in ast.walk(node):
