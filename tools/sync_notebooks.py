@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -89,7 +90,6 @@ def normalise(nb: dict, nb_path: Path, cfg: dict) -> dict:
     nb["metadata"]["language_info"] = {"name": "python"}
     cells = nb["cells"]
     for cell in cells:
-        cell.pop("id", None)
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in KEEP_CELL_META}
         cell["source"] = _src(cell)
         if cell["cell_type"] == "code":
@@ -103,6 +103,8 @@ def normalise(nb: dict, nb_path: Path, cfg: dict) -> dict:
              "metadata": {"slideshow": {"slide_type": "skip"}}, "source": setup_cell_source(cfg)}
     code_idx = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     if code_idx and _src(cells[code_idx[0]]).startswith("# Setup"):
+        if "id" in cells[code_idx[0]]:
+            setup["id"] = cells[code_idx[0]]["id"]
         cells[code_idx[0]] = setup
     else:
         first_md = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), -1)
@@ -115,9 +117,28 @@ def normalise(nb: dict, nb_path: Path, cfg: dict) -> dict:
             lines = lines[1:]
         md["source"] = "\n".join([colab_badge(cfg, nb_path)] + lines)
     nb["nbformat"], nb["nbformat_minor"] = 4, 5
-    for i, cell in enumerate(cells):  # nbformat 4.5 wants ids: stable, from position
-        cell["id"] = f"c{i:03d}"
+    assign_cell_ids(cells)
     return nb
+
+
+def assign_cell_ids(cells: list) -> None:
+    """Give every cell an id that never changes once given (nbformat 4.5).
+
+    The Korean edition's translation catalogue (``i18n/ko/``) is keyed by these ids, so a cell keeps
+    its id when cells are inserted, moved or deleted around it. A cell without an id, or with an id
+    that an earlier cell already has (a copied cell), gets the next free ``cNNN``.
+    """
+    seen: set[str] = set()
+    taken = {c.get("id") for c in cells if isinstance(c.get("id"), str)}
+    numbers = [int(m.group(1)) for i in taken if (m := re.fullmatch(r"c(\d+)", i or ""))]
+    nxt = max(numbers, default=-1) + 1
+    for cell in cells:
+        cid = cell.get("id")
+        if not isinstance(cid, str) or not cid or cid in seen:
+            cid = f"c{nxt:03d}"
+            nxt += 1
+        cell["id"] = cid
+        seen.add(cid)
 
 
 def dumps(nb: dict) -> str:
