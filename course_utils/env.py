@@ -491,12 +491,18 @@ def banner() -> str:
     return "\n".join(lines)
 
 
-def setup_notebook(seed: int = 0, quiet_logs: bool = True) -> dict:
-    """The body of every notebook's setup cell: seed, quiet logs, print the banner.
+def setup_notebook(seed: int = 0, quiet_logs: bool = True, lang: str = "en") -> dict:
+    """The body of every notebook's setup cell: seed, quiet logs, set the language, print the banner.
 
-    Returns a dict with ``profile``, ``device`` and ``amp_dtype`` for later cells.
+    ``lang="ko"`` is what the Korean edition's setup cell passes (``notebooks/ko/``, see
+    ``docs/korean_edition.md``): exercise feedback and plot labels then speak Korean
+    (:mod:`course_utils.i18n`; ``BERT_COURSE_LANG`` overrides it).
+    Returns a dict with ``profile``, ``device``, ``amp_dtype``, ``seed`` and ``lang`` for later cells.
     """
     from . import device as _device
+    from . import i18n as _i18n
+
+    _i18n.set_language(lang)
 
     # the profile first: `auto` probes the hub and sets the offline variables, which the Hugging Face
     # libraries read only when they are imported (_quiet_logs imports them)
@@ -508,7 +514,8 @@ def setup_notebook(seed: int = 0, quiet_logs: bool = True) -> dict:
     dev = _device.get_device()
     if dev.type == "cpu" and _device.in_colab():
         print(_device.COLAB_GPU_ADVICE)
-    return {"profile": active_profile(), "device": dev, "amp_dtype": _device.amp_dtype(dev), "seed": seed}
+    return {"profile": active_profile(), "device": dev, "amp_dtype": _device.amp_dtype(dev), "seed": seed,
+            "lang": _i18n.language()}
 
 
 def _quiet_logs() -> None:

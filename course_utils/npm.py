@@ -88,7 +88,9 @@ def fetch_js_packages(prefix: Path | str, packages: dict, quiet: bool = False) -
         print(f"[npm] fetching {' '.join(specs)} from the npm registry into {prefix}")
     npm = shutil.which("npm")
     if npm:
-        problem = _npm_install(npm, prefix, specs)
+        # all of them, not only the missing ones: `npm install --no-save a` prunes the packages of the
+        # prefix that it was not asked for (extraneous to package.json), e.g. when a new one is added
+        problem = _npm_install(npm, prefix, [f"{n}@{v}" for n, v in packages.items()])
     else:
         problem = ""
         registry = os.environ.get("NPM_CONFIG_REGISTRY") or os.environ.get("npm_config_registry") \

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .attention import attention_array
+from .i18n import tr
 
 # ---------------------------------------------------------------- Korean font
 
@@ -131,7 +132,7 @@ def plot_top_k(predictions, title: str = "", ax=None, color: str = "tab:blue"):
     scores = [s for _, s in rows][::-1]
     bars = ax.barh(range(len(rows)), scores, color=color)
     ax.set_yticks(range(len(rows)), labels)
-    ax.set_xlabel("probability")
+    ax.set_xlabel(tr("probability", "확률"))
     ax.set_xlim(0, min(1.0, max(scores) * 1.25 + 1e-6))
     for bar, s in zip(bars, scores):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {s:.3f}", va="center", fontsize=9)
@@ -158,9 +159,9 @@ def plot_token_counts(counts: dict, ax=None, bins=None, title: str = "Tokens per
         bins = np.arange(0, top + 3, max(1, (top + 2) // 30))
     for name, values in counts.items():
         values = np.asarray(values)
-        ax.hist(values, bins=bins, alpha=0.45, label=f"{name} (mean {values.mean():.1f})")
-    ax.set_xlabel("tokens per text (without [CLS]/[SEP])")
-    ax.set_ylabel("texts")
+        ax.hist(values, bins=bins, alpha=0.45, label=f"{name} ({tr('mean', '평균')} {values.mean():.1f})")
+    ax.set_xlabel(tr("tokens per text (without [CLS]/[SEP])", "텍스트당 토큰 수 ([CLS]/[SEP] 제외)"))
+    ax.set_ylabel(tr("texts", "텍스트 수"))
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
@@ -201,8 +202,8 @@ def plot_attention_head(attn, tokens, ax=None, title: str = "", cmap: str = "Blu
     im = ax.imshow(attn, cmap=cmap, vmin=0, vmax=vmax if vmax is not None else max(attn.max(), 1e-6))
     ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
-    ax.set_xlabel("key (attended to)")
-    ax.set_ylabel("query (attending)")
+    ax.set_xlabel(tr("key (attended to)", "키 (주목받는 토큰)"))
+    ax.set_ylabel(tr("query (attending)", "쿼리 (주목하는 토큰)"))
     if title:
         ax.set_title(title, fontsize=10)
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -277,7 +278,7 @@ def plot_per_layer(series: dict, ylabel: str, ax=None, title: str = "", ylim=Non
     for label, values in series.items():
         values = np.asarray(values, dtype=float)
         ax.plot(range(len(values)), values, marker="o", label=label)
-    ax.set_xlabel("layer (0 = first encoder layer)")
+    ax.set_xlabel(tr("layer (0 = first encoder layer)", "층 (0 = 첫 인코더 층)"))
     ax.set_ylabel(ylabel)
     if ylim is not None:
         ax.set_ylim(*ylim)
@@ -299,8 +300,8 @@ def plot_head_scores(scores, ax=None, title: str = "", cmap: str = "magma", anno
     im = ax.imshow(scores, cmap=cmap, vmin=0, vmax=max(1e-6, scores.max()))
     ax.set_xticks(range(scores.shape[1]))
     ax.set_yticks(range(scores.shape[0]))
-    ax.set_xlabel("head")
-    ax.set_ylabel("layer")
+    ax.set_xlabel(tr("head", "헤드"))
+    ax.set_ylabel(tr("layer", "층"))
     if annotate:
         for (r, c), v in np.ndenumerate(scores):
             ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6,
@@ -360,8 +361,8 @@ def plot_pca(features, labels, label_names=None, ax=None, title: str = "", seed:
         sel = y == value
         ax.scatter(Z[sel, 0], Z[sel, 1], s=12, alpha=0.6, label=f"{name} ({int(sel.sum())})")
     ev = pca.explained_variance_ratio_
-    ax.set_xlabel(f"PC1 ({ev[0]:.1%} of variance)")
-    ax.set_ylabel(f"PC2 ({ev[1]:.1%} of variance)")
+    ax.set_xlabel(tr(f"PC1 ({ev[0]:.1%} of variance)", f"PC1 (분산의 {ev[0]:.1%})"))
+    ax.set_ylabel(tr(f"PC2 ({ev[1]:.1%} of variance)", f"PC2 (분산의 {ev[1]:.1%})"))
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)

@@ -46,8 +46,17 @@ def _notebook_of(item):
     return parent if parent is not None and str(getattr(parent, "path", "")).endswith(".ipynb") else None
 
 
+def _key(nb) -> str:
+    """``00_x.ipynb`` or ``ko/00_x.ipynb``: the Korean edition (notebooks/ko/) has the same file names."""
+    path = Path(str(nb.path))
+    try:
+        return path.relative_to(Path(__file__).resolve().parent).as_posix()
+    except ValueError:
+        return path.name
+
+
 def _record_path(nb) -> Path:
-    return _tmp / (Path(str(nb.path)).stem + ".jsonl")
+    return _tmp / (_key(nb).replace("/", "__").removesuffix(".ipynb") + ".jsonl")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -61,7 +70,7 @@ def pytest_runtest_setup(item):
         path = _record_path(nb)
         path.unlink(missing_ok=True)
         os.environ["BERT_COURSE_RUNTIME_RECORD"] = str(path)
-        _state["t0"][nb.name] = time.time()
+        _state["t0"][_key(nb)] = time.time()
 
 
 def check_record(rows: list[dict], meta: dict) -> str | None:
@@ -96,8 +105,8 @@ def pytest_runtest_makereport(item, call):
     rows = read_record(_record_path(nb))
     meta = nb.nb.metadata.get("bert_course", {})
     msg = check_record(rows, meta)
-    _state["report"][nb.name] = {
-        "wall_s": round(time.time() - _state["t0"].get(nb.name, time.time()), 1),
+    _state["report"][_key(nb)] = {
+        "wall_s": round(time.time() - _state["t0"].get(_key(nb), time.time()), 1),
         "peak_mem_mib": max((r.get("peak_mem_mib", 0) for r in rows), default=0),
         "precision": sorted({r["dtype"] for r in rows}),
         "devices": sorted({r["device"] for r in rows}),
@@ -115,3 +124,48 @@ def pytest_sessionfinish(session, exitstatus):
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(_state["report"], indent=2), encoding="utf-8")
         print("\nGPU report:", json.dumps(_state["report"], indent=1))
+
+
+# ---------------------------------------------------------------- the Korean edition under nbval
+# notebooks/ko/ holds the Korean twins. Their code cells are the English cells, copied by
+# tools/i18n.py (tests/test_korean_edition.py fails on any difference but the setup line's
+# lang="ko"). Running a twin again re-runs identical code, so by default CI runs only the twins of
+# notebooks that train nothing (cheap; they exercise the Korean setup line, the Korean checker
+# feedback and the Korean plot labels). BERT_COURSE_NBVAL_KO=all runs every twin; =none skips them.
+NBVAL_KO = os.environ.get("BERT_COURSE_NBVAL_KO", "light").strip().lower()
+_deselected_ko: list = []
+
+
+def _english_twin_trains(nb) -> bool:
+    en = Path(str(nb.path)).parent.parent / Path(str(nb.path)).name
+    try:
+        meta = json.loads(en.read_text(encoding="utf-8"))["metadata"].get("bert_course", {})
+    except (OSError, ValueError, KeyError):
+        return True
+    return bool(meta.get("trains"))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if NBVAL_KO not in ("light", "all", "none"):
+        raise pytest.UsageError(f"BERT_COURSE_NBVAL_KO={NBVAL_KO!r}: use light (default), all or none")
+    if NBVAL_KO == "all":
+        return
+    keep = []
+    for item in items:
+        nb = _notebook_of(item)
+        if nb is not None and Path(str(nb.path)).parent.name == "ko" and (
+                NBVAL_KO == "none" or _english_twin_trains(nb)):
+            _deselected_ko.append(item)
+        else:
+            keep.append(item)
+    if _deselected_ko:
+        config.hook.pytest_deselected(items=_deselected_ko)
+        items[:] = keep
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _deselected_ko:
+        names = sorted({_key(_notebook_of(i)) for i in _deselected_ko})
+        terminalreporter.write_line(
+            f"Korean edition (BERT_COURSE_NBVAL_KO={NBVAL_KO}): {len(names)} twin notebooks not re-run "
+            f"(their code is the English code, checked by tests/test_korean_edition.py): {', '.join(names)}")

@@ -2,7 +2,13 @@
 
 * the 00 deck loads from a local server with **no failed and no outside network requests**,
   reveal.js starts, and its slide count equals the count from the notebook metadata;
-  every deck already built in ``build/slides`` (by ``python tools/slides.py``) is checked too;
+  every deck already built in ``build/slides/{en,ko}`` (by ``python tools/slides.py``) is checked too;
+* both editions: the English and the Korean 00 decks and a deck with formulas are built in the test
+  session (fixture ``edition_decks``, no execution: a few seconds); each loads offline with the right
+  slide count, the formulas are typeset by KaTeX (``.katex`` elements, no ``$…$`` source left), the
+  Korean deck's own fonts draw Hangul as distinct glyphs, and screenshots of its title slide and of a
+  code slide (kept in ``build/screenshots/``) differ from the same slides with every Hangul syllable
+  replaced by a missing-glyph box;
 * screenshots of the title slide and of a code slide are not blank;
 * Hangul renders as real glyphs (not the same .notdef box for every syllable);
 * JupyterLab started on ``notebooks/`` serves a notebook page;
@@ -39,6 +45,8 @@ import slides  # noqa: E402  (tools/slides.py: the deck builder is a maintainer 
 
 CHROMIUM = os.environ.get("BERT_COURSE_CHROMIUM", "/usr/bin/chromium")
 NB00 = ROOT / "notebooks" / "00_setup_and_gpu_check.ipynb"
+NB00_KO = ROOT / "notebooks" / "ko" / NB00.name
+SCREENSHOTS = ROOT / "build" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -186,11 +194,13 @@ def deck_dir(tmp_path_factory):
     return out
 
 
-def _check_deck(server: LocalServer, html_name: str, nb_path: Path) -> int:
+def _check_deck(server: LocalServer, html_name: str, nb_path: Path, dom_out: list | None = None) -> int:
     import nbformat
 
     server.log.clear()
     dom = dump_dom(server, server.url(html_name))
+    if dom_out is not None:
+        dom_out.append(dom)
     leaves, classes = leaf_slides(dom)
     failed = server.failures()
     assert not failed, f"{html_name}: failed or outside network requests: {failed}"
@@ -225,19 +235,203 @@ def test_deck_offline_slide_count_and_screenshots(deck_dir, tmp_path):
 
 
 def test_built_decks_in_build_folder():
-    """Every deck the slide command built (build/slides/NN_*.slides.html) loads offline and is complete."""
-    built = sorted((ROOT / "build" / "slides").glob("[0-9][0-9]_*.slides.html"))
+    """Every deck the slide command built (build/slides/{en,ko}/NN_*.slides.html) loads offline and is complete.
+
+    The decks of both editions are also built and checked in every run by ``test_edition_decks_*``."""
+    built = sorted((ROOT / "build" / "slides").glob("*/[0-9][0-9]_*.slides.html"))
     if not built:
-        pytest.skip("no decks in build/slides yet: run `python tools/slides.py` first")
+        pytest.skip("no decks in build/slides/{en,ko} yet: run `python tools/slides.py` first")
     checked = []
     with LocalServer(ROOT / "build" / "slides") as server:
         for html_path in built:
-            nb = ROOT / "notebooks" / html_path.name.replace(".slides.html", ".ipynb")
+            lang = html_path.parent.name
+            nb = slides.notebooks_dir(lang) / html_path.name.replace(".slides.html", ".ipynb")
             if not nb.exists():
                 continue
-            checked.append((html_path.name, _check_deck(server, html_path.name, nb)))
+            checked.append((f"{lang}/{html_path.name}", _check_deck(server, f"{lang}/{html_path.name}", nb)))
     print("decks checked:", checked)
     assert checked
+
+
+# ---------------------------------------------------------------- both editions, math, Hangul in the decks
+
+MATH_MD = ("## Scaled dot-product attention · 스케일드 점곱 어텐션\n\n"
+           "$$\\mathrm{Attention}(Q, K, V) = \\mathrm{softmax}\\left(\\frac{QK^\\top}{\\sqrt{d_k}}\\right)V$$\n\n"
+           "Distillation · 지식 증류: $\\alpha T^2 \\, \\mathrm{KL}(p_t^{(T)} \\| p_s^{(T)}) + (1-\\alpha)\\,\\mathrm{CE}$")
+
+
+def _has_math(nb) -> bool:
+    return any(c.cell_type == "markdown" and re.search(r"\$[^$\n]+\$", c.source) for c in nb.cells)
+
+
+def _math_notebook(lang: str):
+    """The first notebook of the edition with a formula in its markdown; else the 00 notebook plus one
+    formula slide (notebooks 10-14 bring their own formulas)."""
+    import nbformat
+
+    for path in slides.select_notebooks((), lang):
+        nb = nbformat.read(path, as_version=4)
+        if _has_math(nb):
+            return path, nb
+    path = NB00 if lang == "en" else NB00_KO
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(MATH_MD, metadata={"slideshow": {"slide_type": "slide"}}))
+    return path.with_name("99_math_check.ipynb"), nb
+
+
+PROBE = """<script>
+(function () {
+  function glyph(ch, family) {
+    const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+    const g = c.getContext('2d'); g.fillStyle = '#fff'; g.fillRect(0, 0, 64, 64);
+    g.fillStyle = '#000'; g.font = '48px ' + family; g.textBaseline = 'top'; g.fillText(ch, 4, 4);
+    const d = g.getImageData(0, 0, 64, 64).data; let s = ''; let ink = 0;
+    for (let i = 0; i < d.length; i += 4) { const on = d[i] < 128 ? 1 : 0; s += on; ink += on; }
+    return {bits: s, ink: ink};
+  }
+  function run() {
+    const h1 = document.querySelector('.reveal .slides h1') || document.body;
+    const family = getComputedStyle(h1).fontFamily;
+    const hangul = Array.from(new Set((h1.textContent.match(/[\\uac00-\\ud7a3]/g) || []))).slice(0, 6);
+    const tofu = glyph('\\uE000', family);
+    const shapes = hangul.map(ch => glyph(ch, family));
+    const walker = document.createTreeWalker(document.querySelector('.reveal .slides'), NodeFilter.SHOW_TEXT);
+    let raw = []; let n;
+    while ((n = walker.nextNode())) {
+      if (n.parentElement.closest('pre, code, script, style, .katex')) continue;
+      const m = n.textContent.match(/\\$[^$]+\\$|\\\\frac|\\\\sqrt/);
+      if (m) raw.push(m[0]);
+    }
+    const out = document.createElement('pre'); out.id = 'probe';
+    out.textContent = JSON.stringify({
+      family: family, hangul: hangul.length, ink: shapes.map(s => s.ink),
+      distinct: new Set(shapes.map(s => s.bits)).size,
+      equals_tofu: shapes.filter(s => s.bits === tofu.bits).length,
+      katex: document.querySelectorAll('.reveal .slides .katex').length,
+      katex_errors: document.querySelectorAll('.reveal .slides .katex-error').length,
+      katex_svg: document.querySelectorAll('.reveal .slides .katex svg').length,
+      katex_shown: document.querySelectorAll('.reveal .slides section.present .katex svg').length,
+      katex_svg_flat: Array.from(document.querySelectorAll('.reveal .slides section.present .katex svg'))
+        .filter(e => e.getBoundingClientRect().height < 1 || e.getBoundingClientRect().width < 1).length,
+      raw_tex: raw.slice(0, 5)});
+    document.body.appendChild(out);
+  }
+  function showFirstFormula() {   // reveal.js follows the URL hash: bring the first formula's slide up
+    const k = document.querySelector('.reveal .slides .katex');
+    if (!k) return;
+    const leaf = k.closest('section'); const top = leaf.parentElement.closest('section') || leaf;
+    const h = Array.from(top.parentElement.children).filter(e => e.tagName === 'SECTION').indexOf(top);
+    const v = top === leaf ? 0 : Array.from(top.children).filter(e => e.tagName === 'SECTION').indexOf(leaf);
+    location.hash = '#/' + h + '/' + v;
+  }
+  function whenReady(f) {
+    if (document.querySelector('.reveal.ready')) f(); else setTimeout(function () { whenReady(f); }, 100);
+  }
+  (document.fonts ? document.fonts.ready : Promise.resolve()).then(function () {
+    whenReady(function () { showFirstFormula(); setTimeout(run, 500); });
+  });
+})();
+</script>
+"""
+
+
+@pytest.fixture(scope="session")
+def edition_decks(tmp_path_factory):
+    """English and Korean 00 decks and a deck with formulas per edition, built once per test session
+    (not executed: the committed notebooks, as CI has them) into ``<tmp>/en`` and ``<tmp>/ko``."""
+    if not NB00_KO.exists():
+        pytest.skip(f"{NB00_KO.relative_to(ROOT)} missing: run `python tools/sync_notebooks.py`")
+    out = tmp_path_factory.mktemp("edition-slides")
+    try:
+        prefix = slides.fetch_deck_js(ROOT / "build" / "slides" / ".npm", quiet=True)
+    except slides.SlidesError as exc:
+        pytest.skip(f"the npm registry is needed once to fetch reveal.js/require.js/jQuery/KaTeX: {exc}")
+    decks = {}
+    for lang, nb00 in (("en", NB00), ("ko", NB00_KO)):
+        (out / lang).mkdir()
+        slides.install_deck_assets(out / lang, prefix)
+        slides.build_deck(nb00, out / lang, do_execute=False)
+        decks[(lang, "00")] = (f"{lang}/{nb00.stem}.slides.html", nb00, None)
+        math_path, math_nb = _math_notebook(lang)
+        tmp_nb = out / "nb" / lang / math_path.name
+        tmp_nb.parent.mkdir(parents=True, exist_ok=True)
+        import nbformat
+
+        nbformat.write(math_nb, tmp_nb)
+        slides.build_deck(tmp_nb, out / lang, do_execute=False)
+        decks[(lang, "math")] = (f"{lang}/{tmp_nb.stem}.slides.html", tmp_nb, None)
+    for key, (name, nb, _) in list(decks.items()):
+        html_path = out / name
+        probe = html_path.with_name(html_path.name.replace(".slides.html", ".probe.html"))
+        probe.write_text(html_path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>", 1),
+                         encoding="utf-8")
+        decks[key] = (name, nb, probe.relative_to(out).as_posix())
+    return out, decks
+
+
+def _probe(dom: str, probe_name: str) -> dict:
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert m, f"the probe did not run in {probe_name}"
+    return json.loads(html.unescape(m.group(1)))
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_edition_decks_load_offline_with_math(edition_decks, lang):
+    import nbformat
+
+    out, decks = edition_decks
+    with LocalServer(out) as server:
+        for kind in ("00", "math"):
+            name, nb, probe_name = decks[(lang, kind)]
+            dom: list = []
+            _check_deck(server, probe_name, nb, dom)       # the deck plus the probe script: one browser run
+            res = _probe(dom[0], probe_name)
+            assert not server.failures(), server.failures()
+            assert any(r["url"].endswith("katex/katex.min.js") and r["status"] == 200 for r in server.log)
+            if kind == "00" and not _has_math(nbformat.read(nb, as_version=4)):
+                # plain parentheses are not math (a broken \\( delimiter once typeset "(CUDA GPU)")
+                assert res["katex"] == 0, f"{name}: text without formulas was typeset as math: {res}"
+            if kind == "math":
+                assert res["katex"] >= 2 and res["katex_errors"] == 0, f"{name}: formulas not typeset: {res}"
+                # the probe brings the first formula's slide up; its radicals (svg) must not be squashed flat
+                assert res["katex_shown"] >= 1 and res["katex_svg_flat"] == 0, f"{name}: √ drawn flat: {res}"
+                assert not res["raw_tex"], f"{name}: TeX source shows on the slides: {res['raw_tex']}"
+            if lang == "ko":
+                assert res["hangul"] >= 4, f"{name}: the title has too little Hangul to check: {res}"
+                assert min(res["ink"]) > 20 and res["distinct"] == res["hangul"] and res["equals_tofu"] == 0, (
+                    f"{name}: Hangul renders as boxes (tofu) in the deck's font {res['family']!r}: {res}. "
+                    "Install a CJK font: apt-get install -y fonts-noto-cjk")
+
+
+def _diff_fraction(a, b) -> float:
+    a, b = a.resize((320, 180)), b.resize((320, 180))
+    pa = list(a.get_flattened_data() if hasattr(a, "get_flattened_data") else a.getdata())
+    pb = list(b.get_flattened_data() if hasattr(b, "get_flattened_data") else b.getdata())
+    return sum(1 for x, y in zip(pa, pb) if sum(abs(i - j) for i, j in zip(x, y)) > 60) / len(pa)
+
+
+def test_korean_deck_screenshots_show_hangul(edition_decks, tmp_path):
+    """Title slide and a code slide of the Korean deck, against the same slides with every Hangul syllable
+    replaced by U+E000 (a code point no font here draws: the missing-glyph box). Kept in build/screenshots/."""
+    out, decks = edition_decks
+    name = decks[("ko", "00")][0]
+    page = (out / name).read_text(encoding="utf-8")
+    tofu_name = name.replace(".slides.html", ".tofu.html")
+    (out / tofu_name).write_text(re.sub(r"[\uac00-\ud7a3]", "\ue000", page), encoding="utf-8")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = {}
+    with LocalServer(out) as server:
+        for label, frag in (("title", "#/0"), ("code", "#/1/0/5")):
+            shots[label] = screenshot(server, server.url(name) + frag, SCREENSHOTS / f"ko_{label}.png")
+            shots[label + "_tofu"] = screenshot(server, server.url(tofu_name) + frag, tmp_path / f"{label}_tofu.png")
+        assert not server.failures(), server.failures()
+    for label in ("title", "code"):
+        assert ink_fraction(shots[label]) > 0.01, f"Korean {label} slide looks blank"
+        diff = _diff_fraction(shots[label], shots[label + "_tofu"])
+        print(f"Korean {label} slide: {diff:.3f} of pixels differ from the boxed version")
+        assert diff > 0.01, (f"Korean {label} slide looks the same as with boxes in place of Hangul "
+                              f"({diff:.4f} of pixels differ): Hangul renders as tofu")
+    assert shots["title"].tobytes() != shots["code"].tobytes()
 
 
 HANGUL_PAGE = """<!doctype html><meta charset="utf-8"><body><canvas id="c"></canvas><pre id="out"></pre>

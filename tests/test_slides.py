@@ -96,6 +96,27 @@ def test_offline_deck_html(tmp_path):
     assert html.count('src="vendor/require.js"') == 1 and 'href="reveal.js/dist/theme/white.css"' in html
     assert html.count("<section") == r["slides"] + r["total"]     # outer slides + leaf slides
     assert "한국어" in html
+    # math: KaTeX from the npm cache, loaded before require.js (its UMD build would otherwise become an AMD module)
+    for rel in ("katex/katex.min.js", "katex/katex.min.css", "katex/contrib/auto-render.min.js"):
+        assert (tmp_path / rel).is_file(), rel
+    assert any((tmp_path / "katex" / "fonts").glob("KaTeX_Main-Regular.woff2"))
+    assert html.index('src="katex/katex.min.js"') < html.index('src="vendor/require.js"')
+    assert html.index("renderMathInElement(") < html.index("Reveal.initialize(")
+    assert "if(MathJax.Hub" not in html and r["lang"] == "en" and '<html lang="en">' in html
+
+
+def test_korean_edition_decks(tmp_path):
+    """The slide command builds both editions: the Korean deck comes from notebooks/ko/ and says lang="ko"."""
+    ko = slides.select_notebooks(("00",), "ko")
+    if not ko:
+        pytest.skip("notebooks/ko/00_* missing: run `python tools/sync_notebooks.py`")
+    assert ko[0].parent == ROOT / "notebooks" / "ko" and slides.select_notebooks(("00",))[0] == NB00
+    assert slides.LANGS == ("en", "ko")
+    body = slides.add_math('<html lang="en"><head><script src="vendor/require.js"></script></head>'
+                           '<body><main>$x$</main><script>if(MathJax.Hub.getAllJax(x)){}</script></body></html>')
+    assert body.index("katex.min.js") < body.index("vendor/require.js") and "window.MathJax &&" in body
+    with pytest.raises(slides.SlidesError, match="KaTeX"):
+        slides.add_math("<html><body>no template</body></html>")
 
 
 def test_no_js_in_repository():
