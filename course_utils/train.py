@@ -20,6 +20,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from .i18n import tr
+
 
 @dataclasses.dataclass
 class FinetuneConfig:
@@ -114,8 +116,11 @@ def _record_callback():
 
 
 def make_trainer(model, tokenizer, train_ds, eval_ds, cfg: FinetuneConfig,
-                 metrics: Callable = compute_metrics, **overrides):
-    """A ``transformers.Trainer`` with the course recipe (see the module docstring)."""
+                 metrics: Callable = compute_metrics, trainer_cls=None, **overrides):
+    """A ``transformers.Trainer`` with the course recipe (see the module docstring).
+
+    ``trainer_cls``: a subclass of the course's in-order Trainer to build instead, e.g. the
+    distillation trainer of :func:`course_utils.distillation.distillation_trainer_class` (lesson 12)."""
     import torch
     from transformers import DataCollatorWithPadding, TrainingArguments
 
@@ -151,7 +156,7 @@ def make_trainer(model, tokenizer, train_ds, eval_ds, cfg: FinetuneConfig,
     keep = {"input_ids", "attention_mask", "token_type_ids", "labels", "label", "length"}
     train_ds = train_ds.remove_columns([c for c in train_ds.column_names if c not in keep])
     eval_ds = eval_ds.remove_columns([c for c in eval_ds.column_names if c not in keep])
-    return _in_order_trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+    return (trainer_cls or _in_order_trainer_class())(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                                      processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
                                      compute_metrics=metrics, callbacks=[_record_callback()])
 
@@ -195,19 +200,51 @@ def loss_decreased(losses: Sequence[float], frac: float = 0.25) -> bool:
     return float(np.mean(losses[-k:])) < float(np.mean(losses[:k]))
 
 
-def plot_learning_curves(trainer, title: str = "Learning curves · 학습 곡선", ax=None):
+def plot_learning_curves(trainer, title: Optional[str] = None, ax=None):
+    """Train (and eval) loss against step; labels in the notebook's language (:mod:`course_utils.i18n`)."""
     import matplotlib.pyplot as plt
 
     ts, tl, es, el = loss_history(trainer)
     ax = ax or plt.subplots(figsize=(6, 3.5))[1]
-    ax.plot(ts, tl, label="train loss")
+    ax.plot(ts, tl, label=tr("train loss", "학습 손실"))
     if es:
-        ax.plot(es, el, "o-", label="eval loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
+        ax.plot(es, el, "o-", label=tr("eval loss", "검증 손실"))
+    ax.set_xlabel(tr("step", "스텝"))
+    ax.set_ylabel(tr("loss", "손실"))
+    ax.set_title(title if title is not None else tr("Learning curves", "학습 곡선"))
     ax.legend()
     return ax
+
+
+def timed_train(trainer):
+    """``trainer.train()``, timed; prints steps, seconds and the final training loss.
+
+    Returns ``(TrainOutput, seconds)``. Lessons 06, 08 and 09 train this way.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    result = trainer.train()
+    seconds = time.perf_counter() - t0
+    print(f"{result.global_step} steps in {seconds:.0f} s · final training loss {result.training_loss:.3f}")
+    return result, seconds
+
+
+def show_learning_curves(trainer, title: str) -> tuple[list, list]:
+    """Plot and print the train/eval losses of a finished run; return ``(train_losses, eval_losses)``.
+
+    Raises when no evaluation ran (the curve would have no eval points to read). Lessons 06, 08, 09.
+    """
+    import matplotlib.pyplot as plt
+
+    plot_learning_curves(trainer, title=title)
+    plt.show()
+    _, losses, _, eval_losses = loss_history(trainer)
+    print("train losses:", [round(x, 3) for x in losses])
+    print("eval losses :", [round(x, 3) for x in eval_losses])
+    if not eval_losses:
+        raise RuntimeError("no evaluation ran: set eval_strategy/eval_steps so the run evaluates at least once")
+    return losses, eval_losses
 
 
 def pad_ids(sequences, pad_id: int, width: Optional[int] = None):
@@ -280,14 +317,16 @@ def predict(model, tokenizer, texts, text_pairs=None, max_length: int = 128) -> 
              "probs": {n: round(float(x), 4) for n, x in zip(names, p)}} for p in probs]
 
 
-def plot_confusion_matrix(y_true, y_pred, labels: Sequence[str], ax=None, title="Confusion matrix · 혼동 행렬"):
+def plot_confusion_matrix(y_true, y_pred, labels: Sequence[str], ax=None, title: Optional[str] = None):
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     ConfusionMatrixDisplay.from_predictions(y_true, y_pred, display_labels=list(labels), ax=ax,
                                             colorbar=False, labels=list(range(len(labels))))
-    ax.set_title(title)
+    ax.set_xlabel(tr("Predicted label", "예측 레이블"))
+    ax.set_ylabel(tr("True label", "실제 레이블"))
+    ax.set_title(title if title is not None else tr("Confusion matrix", "혼동 행렬"))
     return ax
 
 

@@ -270,3 +270,33 @@ def test_most_confident_mistakes_gives_row_index():
     probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7]])
     m = train.most_confident_mistakes(texts, y, probs, ["neg", "pos"], k=5)
     assert [(x["index"], x["text"], x["true"], x["pred"]) for x in m] == [(1, "b", "pos", "neg"), (3, "d", "neg", "pos")]
+
+
+def test_show_learning_curves_returns_losses_and_needs_an_eval(capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import train
+
+    losses, eval_losses = train.show_learning_curves(_FakeTrainer(LOG), title="t")
+    assert (losses, eval_losses) == ([0.70, 0.60, 0.40], [0.65, 0.45])
+    assert "eval losses : [0.65, 0.45]" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="no evaluation ran"):
+        train.show_learning_curves(_FakeTrainer([h for h in LOG if "eval_loss" not in h]), title="t")
+    plt.close("all")
+
+
+def test_timed_train_returns_the_result_and_seconds(capsys):
+    from types import SimpleNamespace
+
+    from course_utils import train
+
+    class _T:
+        def train(self):
+            return SimpleNamespace(global_step=3, training_loss=0.5)
+
+    result, seconds = train.timed_train(_T())
+    assert result.global_step == 3 and seconds >= 0
+    assert "3 steps in" in capsys.readouterr().out
