@@ -111,7 +111,7 @@ def test_resolve_rejects_bad_names_and_tasks(models):
     with pytest.raises(KeyError, match="registry knows"):
         models.resolve("bert-large-whatever")
     with pytest.raises(ValueError, match="task"):
-        models.resolve("bert-base-uncased", "qa")
+        models.resolve("bert-base-uncased", "summarisation")   # "qa" and "tokcls" became tasks (lesson 14)
     assert models.resolve("klue/bert-base", "nsp").origin == "standin"   # klue ships an NSP head (issue 10 §4)
     with pytest.raises(ValueError, match="no MLM"):
         models.resolve("skt/kobert-base-v1", "mlm")
