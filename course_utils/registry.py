@@ -166,6 +166,23 @@ DATA_FILES: dict[str, DataFile] = {
 }
 
 
+# The BERT family of lesson 13 (course_utils.family): hub id and pinned revision of each checkpoint whose
+# config the lesson stores and, under `full`, re-reads (family.check_real_config). Kept out of MODELS on
+# purpose: these are compared by config only, never loaded offline. Revisions: the commit seen in the hub
+# cache paths of public projects (stored-code search, 2026-12); None = no real commit id found offline
+# (loaded at `main`, and the notebook prints that it is unpinned).
+FAMILY_CHECKPOINTS: dict[str, tuple] = {
+    "bert-base-uncased": ("google-bert/bert-base-uncased", "86b5e0934494bd15c9632b12f734a8a67f723594"),
+    "roberta-base": ("FacebookAI/roberta-base", "e2da8e2f811d1448a5b465c236feacd80ffbac7b"),
+    "albert-base-v2": ("albert/albert-base-v2", "eab127d1a4a42b10e2b130e1834c64f5844d541e"),
+    "distilbert-base-uncased": ("distilbert/distilbert-base-uncased", "12040accade4e8a0f71eabdb258fecc2e7e948be"),
+    "electra-base-discriminator": ("google/electra-base-discriminator", None),
+    "deberta-v3-base": ("microsoft/deberta-v3-base", "8ccc9b6f36199bec6961081d44eb72fb3f7353f3"),
+    # Korean checkpoints fine-tuned under `full` on a GPU in lesson 13, next to KoBERT
+    "klue/roberta-base": ("klue/roberta-base", "02f94ba5e3fcb7e2a58a390b8639b0fac974a8da"),
+    "koelectra-base-v3-discriminator": ("monologg/koelectra-base-v3-discriminator", None),
+}
+
 def model_spec(name: str) -> ModelSpec:
     try:
         return MODELS[name]
