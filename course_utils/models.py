@@ -60,6 +60,8 @@ TASKS = {
     "nsp": "BertForNextSentencePrediction",
     "pretraining": "BertForPreTraining",
     "seqcls": "BertForSequenceClassification",
+    "tokcls": "BertForTokenClassification",      # new per-token classifier (NER, lesson 14)
+    "qa": "BertForQuestionAnswering",            # new start/end span head (extractive QA, lesson 14)
 }
 _TASK_HEADS = {"mlm": ("mlm",), "nsp": ("nsp",), "pretraining": ("mlm", "nsp")}
 _BUILT_TASKS = ("mlm", "nsp", "pretraining")   # tasks the MiniLM stand-in needs the heads fitted here for
@@ -101,7 +103,8 @@ def _check_task(spec: registry.ModelSpec, task: str) -> None:
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not a task; use one of {', '.join(TASKS)} "
                          "(base=BertModel, mlm=BertForMaskedLM, nsp=BertForNextSentencePrediction, "
-                         "pretraining=BertForPreTraining, seqcls=BertForSequenceClassification).")
+                         "pretraining=BertForPreTraining, seqcls=BertForSequenceClassification, "
+                         "tokcls=BertForTokenClassification, qa=BertForQuestionAnswering).")
     if spec.source == "tfhub":
         return
     missing = [h for h in _TASK_HEADS.get(task, ()) if h not in spec.heads]
@@ -172,7 +175,7 @@ def resolve(name: str, task: str = "base") -> Resolution:
     spec = registry.model_spec(name)
     _check_task(spec, task)
     profile = env.active_profile()
-    new_head = " + new classifier head (random init)" if task == "seqcls" else ""
+    new_head = " + new classifier head (random init)" if task in ("seqcls", "tokcls", "qa") else ""
 
     if spec.source == "tfhub":
         if profile == "full":
@@ -291,7 +294,7 @@ def load_model(name: str, task: str = "base", *, num_labels: int = 2, id2label: 
         raise ValueError(f"{name} is a TensorFlow Hub module, not a PyTorch model: use course_utils.tfhub.")
     res = resolve(name, task)
     kwargs: dict = {}
-    if task == "seqcls":
+    if task in ("seqcls", "tokcls"):
         if id2label is not None:
             if not isinstance(id2label, dict) or sorted(int(k) for k in id2label) != list(range(len(id2label))):
                 raise ValueError(f"id2label must map 0..n-1 to label names, got {id2label!r}.")
@@ -304,7 +307,7 @@ def load_model(name: str, task: str = "base", *, num_labels: int = 2, id2label: 
             raise ValueError(f"num_labels must be a positive int, got {num_labels!r}.")
         kwargs["num_labels"] = num_labels
     elif id2label is not None:
-        raise ValueError(f"id2label is only used with task='seqcls' (got task={task!r}).")
+        raise ValueError(f"id2label is only used with task='seqcls' or 'tokcls' (got task={task!r}).")
     if attentions:
         kwargs.update(attn_implementation="eager", output_attentions=True)
     if hidden_states:
