@@ -20,6 +20,11 @@ Modules, by topic (each docstring names the lesson it comes from):
 * ``viz``          – matplotlib plots (01–05) and the Korean font
 * ``bertviz_views`` – bertviz's views offline, and its neuron view on safetensors weights (04)
 * ``npm``          – pinned JavaScript packages from the npm registry (offline bertviz, the decks)
+* ``strategies``   – fine-tuning strategies: freezing, layer-wise LR decay, re-init, the 3-seed table (14)
+* ``summarise``    – extractive summaries from sentence embeddings, Lead-k, ROUGE (EN words, KO characters) (14)
+* ``token_tasks``  – NER word-piece label alignment, QA windows/spans, SQuAD/KorQuAD EM/F1 (14)
+* ``family``       – the BERT family: configs, meta-device parameter counts, tokenizers compared (13)
+* ``electra``      – replaced-token detection next to MLM at equal FLOPs (13)
 * ``exercises``    – check functions for the notebook exercises
 * ``tfhub``        – the TF Hub path and its offline SavedModel pair (07)
 * ``mirror``       – fill a classroom mirror folder while online (``python -m course_utils.mirror fill``)
@@ -65,7 +70,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("env", "device", "registry", "models", "kobert", "data", "data_quality", "download", "cache",
                "train", "attention", "viz", "bertviz_views", "npm", "exercises", "tfhub", "mirror", "embeddings",
-               "pretraining", "longtext", "wordpiece", "standins", "tokenizer_builders")
+               "pretraining", "longtext", "wordpiece", "standins", "tokenizer_builders", "strategies", "summarise", "token_tasks", "i18n",
+               "family", "electra")
 
 
 def __getattr__(name):  # lazy submodules: course_utils.models etc.

@@ -81,7 +81,7 @@ def export_onnx(model, tokenizer, path, *, opset: int = 18) -> Path:
         torch.onnx.export(model, args, str(path), input_names=list(INPUT_NAMES), output_names=["logits"],
                           dynamic_shapes=({0: batch, 1: seq},) * 3, opset_version=opset, dynamo=True,
                           external_data=False, report=False, verify=False, optimize=True)
-        want = model(**{k: enc[k] for k in INPUT_NAMES}).logits.numpy()
+        want = model(**{k: enc[k].to(model.device) for k in INPUT_NAMES}).logits.cpu().numpy()
     got = OnnxClassifier(path, threads=1).logits(enc)
     if not np.allclose(got, want, atol=1e-4):
         raise RuntimeError(f"export_onnx: ONNX logits differ from PyTorch by {np.abs(got - want).max():.2e}")

@@ -190,7 +190,7 @@ def test_english_heads_shapes_and_cache(models):
     folder = models.resolve("bert-base-uncased", "mlm").where
     files = os.listdir(folder)
     assert "model.safetensors" in files and not [f for f in files if f.endswith(".bin")]
-    assert "heads fitted" in models.resolve("bert-base-uncased", "mlm").weights
+    assert "heads trained" in models.resolve("bert-base-uncased", "mlm").weights
 
 
 def test_all_minilm_is_the_real_checkpoint(models):
