@@ -177,12 +177,7 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
     gen.train()
     t0 = time.perf_counter()
     for step in range(steps):
-        batch_ex = []
-        while len(batch_ex) < batch_size:
-            if not order:
-                order = list(range(len(examples)))
-                rng.shuffle(order)
-            batch_ex.append(examples[order.pop()])
+        batch_ex = lm.draw_examples(examples, order, rng, batch_size)
         clean = lm._pad(tokenizer, [e[0] for e in batch_ex], [e[1] for e in batch_ex])
         batch = lm._mask(tokenizer, clean, mlm_probability, gen_mask)
         tokens += int(batch["attention_mask"].sum())

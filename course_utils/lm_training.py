@@ -243,6 +243,22 @@ def _examples(tokenizer, texts_or_paragraphs, *, max_length: int, nsp: bool, pac
     return [(b, [0] * len(b), None) for b in blocks if len(b) > 2]
 
 
+def draw_examples(examples: Sequence, order: list, rng, batch_size: int) -> list:
+    """The next ``batch_size`` examples of an endless shuffled walk over ``examples``.
+
+    ``order`` is the walk's state (a list the caller keeps, empty at the start): when it runs out, a new
+    shuffled pass over all indices begins, so every example is seen once per pass. Shared by
+    :func:`train_mlm` and :func:`course_utils.electra.train_rtd` (lessons 10 and 13).
+    """
+    batch = []
+    while len(batch) < batch_size:
+        if not order:
+            order.extend(range(len(examples)))
+            rng.shuffle(order)
+        batch.append(examples[order.pop()])
+    return batch
+
+
 def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: int, lr: float, seed: int = 0,
               max_length: int = 128, nsp: bool = False, warmup: float = 0.06, progress: bool = True,
               log_every: int = 50, pack: bool = False, weight_decay: float = 0.01, mlm_probability: float = 0.15,
@@ -304,12 +320,7 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
     model.train()
     t0 = time.perf_counter()
     for step in range(steps):
-        batch_ex = []
-        while len(batch_ex) < batch_size:
-            if not order:
-                order = list(range(len(examples)))
-                rng.shuffle(order)
-            batch_ex.append(examples[order.pop()])
+        batch_ex = draw_examples(examples, order, rng, batch_size)
         batch = _pad(tokenizer, [e[0] for e in batch_ex], [e[1] for e in batch_ex])
         batch = _mask(tokenizer, batch, mlm_probability, gen)
         tokens += int(batch["attention_mask"].sum())

@@ -29,3 +29,17 @@ def offline(monkeypatch):
     env._HUB_CACHE.clear()
     yield
     env._HUB_CACHE.clear()
+
+
+@pytest.fixture
+def right_and_wrong(capsys):
+    """``right_and_wrong(fn, kwargs, right, wrong)``: an exercise checker accepts ``right`` (and prints ✅),
+    rejects every answer in ``wrong``, and says "not answered yet" (None) for ``None``."""
+    def check(fn, kwargs, right, wrong):
+        assert fn(right, **kwargs) is True
+        assert "✅" in capsys.readouterr().out
+        for w in wrong:
+            assert fn(w, **kwargs) is False, w
+        assert fn(None, **kwargs) is None
+
+    return check
