@@ -51,7 +51,11 @@ if str(HERE) not in sys.path:
 import hubserver  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+# Notebooks 10-14 (the advanced half) have not been rehearsed under `full` yet: they load checkpoints the local
+# hub does not serve yet (the BERT family's configs, the course's Korean model under its hub name) and train
+# bert-base-sized models under `full`. Until they are, the rehearsal covers 00-09 and names the rest.
+NOT_YET_REHEARSED = sorted(p.name for p in NOTEBOOK_DIR.glob("1[0-9]_*.ipynb"))
+NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb") if p.name not in NOT_YET_REHEARSED)
 SITE = HERE / "rehearsal_site"
 SKIP_MARK = "[rehearsal] skipped (needs real weights): "
 SOURCE_LINE = re.compile(r"^(?:⚠️\s+)?\[bert-course\] (?:⚠️\s+)?(model|tokenizer|dataset)\s+(\S+)\s+← ([^:]+): (.*)$")
