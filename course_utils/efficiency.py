@@ -28,6 +28,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from .i18n import tr
+
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -210,10 +212,13 @@ def ratios(rows: list, teacher: str, variant: str) -> dict:
             "throughput_gain": v["throughput"] / t["throughput"]}
 
 
-def plot_accuracy_latency(rows: list, ax=None, title: str = "Accuracy vs latency · 정확도와 지연 시간"):
+def plot_accuracy_latency(rows: list, ax=None, title: Optional[str] = None):
     """Scatter of accuracy against batch-1 latency (error bars: ± sd), one labelled point per variant."""
     import matplotlib.pyplot as plt
 
+    from .viz import use_korean_font
+
+    use_korean_font(quiet=True)   # titles and labels may be Korean (the Korean edition)
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     for r in rows:
         ax.errorbar(r["latency_ms"], r["accuracy"], xerr=r["latency_sd"], fmt="o", capsize=3)
@@ -221,7 +226,7 @@ def plot_accuracy_latency(rows: list, ax=None, title: str = "Accuracy vs latency
                     textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.set_xlabel(f"latency at batch 1, ms ({rows[0]['threads']} thread(s))")
     ax.set_ylabel("test accuracy")
-    ax.set_title(title)
+    ax.set_title(title if title is not None else tr("Accuracy vs latency", "정확도와 지연 시간"))
     return ax
 
 

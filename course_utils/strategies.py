@@ -33,6 +33,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .i18n import tr
+
 STRATEGIES = ("head only", "lower k frozen", "full", "layer-wise lr decay", "re-init top layer",
               "intermediate layer")
 
@@ -320,10 +322,13 @@ def summarise(rows: list):
     return out
 
 
-def plot_strategies(table, ax=None, title: str = "Fine-tuning strategies · 파인튜닝 전략"):
+def plot_strategies(table, ax=None, title: Optional[str] = None):
     """Accuracy (mean ± sd) per strategy, with trainable parameters and seconds as bar labels."""
     import matplotlib.pyplot as plt
 
+    from .viz import use_korean_font
+
+    use_korean_font(quiet=True)   # titles and labels may be Korean (the Korean edition)
     ax = ax or plt.subplots(figsize=(8, 3.8))[1]
     names = list(table.index)
     y = np.arange(len(names))
@@ -335,7 +340,7 @@ def plot_strategies(table, ax=None, title: str = "Fine-tuning strategies · 파�
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"accuracy (mean ± sd over {int(table['runs'].min())} seeds)")
-    ax.set_title(title)
+    ax.set_title(title if title is not None else tr("Fine-tuning strategies", "파인튜닝 전략"))
     return ax
 
 
