@@ -153,17 +153,11 @@ def domain_texts(lang: str) -> dict:
     elif lang == "ko":
         from . import ko_model
 
-        nsmc = [t for t in data.load_nsmc("train")["text"] if isinstance(t, str) and t.strip()]
-        train_slice = [t for i, t in enumerate(nsmc) if i % ko_model.HELDOUT_EVERY != 0]   # the course model's
+        train_slice, heldout = ko_model.nsmc_split()     # the course model's own training slice
         adapt = train_slice[: N_ADAPT["ko"]]
         seen = set(train_slice)     # NSMC repeats short reviews ("별로"): a score text must not be training text
-        held = [t for t in ko_model.corpus(heldout=True)[0] if t not in seen][: N_EVAL["ko"]]
-        kornli = data.load_kornli("xnli-test")
-        seen, general = set(), []
-        for s in list(kornli["premise"]) + list(kornli["hypothesis"]):
-            if isinstance(s, str) and s.strip() and s not in seen:
-                seen.add(s)
-                general.append(s)
+        held = [t for t in heldout if t not in seen][: N_EVAL["ko"]]
+        general = ko_model.unique_kornli_sentences("xnli-test")
         general = general[: N_EVAL["ko"]]
         desc = (f"adapt: {len(adapt):,} NSMC train reviews · in-domain score: {len(held):,} held-out NSMC train "
                 f"reviews · general control: {len(general):,} KorNLI XNLI-test sentences")

@@ -58,23 +58,35 @@ def recipe() -> dict:
     return RECIPE if data.is_real("nsmc/train") else {**RECIPE, "steps": FIXTURE_STEPS}
 
 
+def nsmc_split() -> tuple:
+    """``(train, heldout)`` NSMC train reviews: the one definition of the slice the course model trains on
+    and the slice held out for scoring it (every :func:`heldout_every`-th review). Lessons 10 and 11."""
+    from . import data
+
+    nsmc = [t for t in data.load_nsmc("train")["text"] if isinstance(t, str) and t.strip()]
+    every = heldout_every()
+    return ([t for i, t in enumerate(nsmc) if i % every != 0], [t for i, t in enumerate(nsmc) if i % every == 0])
+
+
+def unique_kornli_sentences(split: str) -> list:
+    """Premises then hypotheses of a KorNLI split, each distinct non-empty sentence once, in order."""
+    from . import data
+
+    kornli = data.load_kornli(split)
+    return list(dict.fromkeys(s for s in list(kornli["premise"]) + list(kornli["hypothesis"])
+                              if isinstance(s, str) and s.strip()))
+
+
 def corpus(heldout: bool = False) -> tuple:
     """``(texts, description)``: NSMC train reviews (not the held-out slice) + unique KorNLI dev sentences;
     with ``heldout=True`` the held-out NSMC reviews instead (for scoring)."""
     from . import data
 
-    nsmc = [t for t in data.load_nsmc("train")["text"] if isinstance(t, str) and t.strip()]
+    train, held = nsmc_split()
     every = heldout_every()
-    held = [t for i, t in enumerate(nsmc) if i % every == 0]
     if heldout:
         return held, f"{len(held):,} held-out NSMC train reviews (every {every}th)"
-    train = [t for i, t in enumerate(nsmc) if i % every != 0]
-    kornli = data.load_kornli("xnli-dev")
-    seen, sents = set(), []
-    for s in list(kornli["premise"]) + list(kornli["hypothesis"]):
-        if isinstance(s, str) and s.strip() and s not in seen:
-            seen.add(s)
-            sents.append(s)
+    sents = unique_kornli_sentences("xnli-dev")
     real = data.is_real("nsmc/train")
     desc = (f"{len(train):,} NSMC train reviews{'' if real else ' (course fixture)'} + "
             f"{len(sents):,} KorNLI XNLI-dev sentences{'' if data.is_real('kornli/xnli-dev') else ' (fixture)'}")

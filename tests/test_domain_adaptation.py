@@ -55,3 +55,15 @@ def test_recipes_are_step_budgets():
         assert da.finetune_config(lang).max_length > 0
     with pytest.raises(ValueError):
         da.finetune_config("fr")
+
+
+def test_korean_score_texts_are_never_the_course_models_training_texts(monkeypatch):
+    """The in-domain score set must be disjoint from what ko_model trained on, with or without the mirror
+    (ko_model holds out every 4th fixture review without it, every 50th with it: one slice definition)."""
+    from course_utils import domain_adaptation as da
+    from course_utils import ko_model
+
+    texts = da.domain_texts("ko")
+    trained = set(ko_model.corpus()[0])
+    assert texts["in_domain"] and not set(texts["in_domain"]) & trained
+    assert set(texts["adapt"]) <= trained
