@@ -145,7 +145,34 @@ def _english_twin_trains(nb) -> bool:
     return bool(meta.get("trains"))
 
 
+def output_timeout_from_env(environ=os.environ) -> float:
+    """Seconds nbval waits for each kernel message after a cell has replied (its own default: 5)."""
+    raw = environ.get("BERT_COURSE_NBVAL_OUTPUT_TIMEOUT", "120")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"BERT_COURSE_NBVAL_OUTPUT_TIMEOUT={raw!r}: give a number of seconds, e.g. 120") from None
+    return int(value) if value.is_integer() else value
+
+
+# nbval 0.11 waits a hard-coded 5 s for each output message once a cell has replied
+# (IPyNbCell.output_timeout; upstream computationalmodelling/nbval#136, #231). On 2 busy CI cores the
+# kernel can be slower than that after a long cell (notebook 10's model build failed so in CI, then
+# passed on a re-run), so every notebook cell gets this instead. A hung kernel is still caught by
+# --nbval-cell-timeout and, after the reply, by this limit.
+NBVAL_OUTPUT_TIMEOUT_S = output_timeout_from_env()
+
+
+def _lengthen_output_timeout(items) -> None:
+    from nbval.plugin import IPyNbCell
+
+    for item in items:
+        if isinstance(item, IPyNbCell):
+            item.output_timeout = NBVAL_OUTPUT_TIMEOUT_S
+
+
 def pytest_collection_modifyitems(session, config, items):
+    _lengthen_output_timeout(items)
     if NBVAL_KO not in ("light", "all", "none"):
         raise pytest.UsageError(f"BERT_COURSE_NBVAL_KO={NBVAL_KO!r}: use light (default), all or none")
     if NBVAL_KO == "all":
