@@ -334,6 +334,31 @@ def rehash(root: Path = ROOT) -> int:
     return 0
 
 
+def retranslated(nb_path: Path, cell_ids: list, root: Path = ROOT) -> int:
+    """``python tools/i18n.py retranslated notebooks/NN_x.ipynb c026 …``: after you have updated the Korean
+    text of these (stale) entries, record the English cell they now translate (their ``en:`` sha).
+    Refuses an id that has no entry or no English markdown cell; touches nothing else."""
+    import sync_notebooks
+
+    cfg = sync_notebooks.config()
+    en_path = Path(nb_path).resolve()
+    nb = sync_notebooks.normalise(json.loads(en_path.read_text(encoding="utf-8")), en_path, cfg)
+    md = {c["id"]: cell_source(c) for c in nb["cells"] if c["cell_type"] == "markdown"}
+    cat = Path(root) / "i18n" / "ko" / (en_path.stem + ".md")
+    text = cat.read_text(encoding="utf-8")
+    present = {m["id"] for m in MARKER.finditer(text)}
+    bad = [c for c in cell_ids if c not in md or c not in present]
+    if bad:
+        print(f"{_rel(cat)}: no English markdown cell or no catalogue entry for {', '.join(bad)}; nothing written")
+        return 2
+    wanted = set(cell_ids)
+    new = MARKER.sub(lambda m: (f"<!-- cell {m['id']} en:{en_sha(strip_badge(md[m['id']]))} -->"
+                                if m["id"] in wanted else m.group(0)), text)
+    cat.write_text(new, encoding="utf-8")
+    print(f"{_rel(cat)}: {len(wanted)} entr{'y' if len(wanted) == 1 else 'ies'} marked as translating the current English")
+    return 0
+
+
 def build(check: bool = False, root: Path = ROOT) -> int:
     """``python tools/i18n.py build``: run the sync tool, which (re)generates both editions."""
     import sync_notebooks
@@ -372,7 +397,8 @@ def status(root: Path = ROOT) -> int:
 USAGE = """usage: python tools/i18n.py skeleton notebooks/NN_name.ipynb   print a catalogue to start from
        python tools/i18n.py build [--check]                      generate notebooks/ko/ (= tools/sync_notebooks.py)
        python tools/i18n.py status                               missing/stale/extra entries, word counts
-       python tools/i18n.py rehash                               fresh entries' en: → badge-free sha"""
+       python tools/i18n.py rehash                               fresh entries' en: → badge-free sha
+       python tools/i18n.py retranslated notebooks/NN.ipynb cNNN …  record that these entries were updated"""
 
 
 def main(argv=None) -> int:
@@ -387,6 +413,8 @@ def main(argv=None) -> int:
         return status()
     if argv == ["rehash"]:
         return rehash()
+    if len(argv) >= 3 and argv[0] == "retranslated":
+        return retranslated(Path(argv[1]), argv[2:])
     print(__doc__)
     print(USAGE)
     return 2
