@@ -273,3 +273,23 @@ def test_repo_url_change_stales_nothing_after_rehash(repo_copy):
     assert _stale(repo_copy) == before
     ko = next((repo_copy / "notebooks" / "ko").glob("*.ipynb"))
     assert "github/example-org/bert-course-ko/blob/main/notebooks/ko/" + ko.name in ko.read_text(encoding="utf-8")
+
+
+def test_relative_links_in_both_editions_resolve():
+    """A link such as ``[README](../benchmarks/README.md)`` must work from the notebook's own folder: the
+    Korean edition lives one level deeper (notebooks/ko/), so its catalogue writes ``../../``."""
+    import re
+
+    link = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+    broken = []
+    for nb_path in sorted(ROOT.glob("notebooks/[0-9]*.ipynb")) + sorted(ROOT.glob("notebooks/ko/[0-9]*.ipynb")):
+        cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] != "markdown":
+                continue
+            for target in link.findall("".join(cell["source"])):
+                if re.match(r"^[a-z]+:", target):          # http(s):, mailto: ...
+                    continue
+                if not (nb_path.parent / target).exists():
+                    broken.append(f"{nb_path.relative_to(ROOT)} cell {cell.get('id')}: {target}")
+    assert not broken, "relative links that do not resolve from the notebook's folder:\n" + "\n".join(broken)
