@@ -147,6 +147,7 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
     import torch.nn.functional as F
     from transformers import get_linear_schedule_with_warmup
 
+    from . import device as dev
     from . import lm_training as lm
 
     if steps < 0 or batch_size < 1:
@@ -165,6 +166,7 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
                              {"params": no_decay, "weight_decay": 0.0}], lr=lr)
     sched = get_linear_schedule_with_warmup(opt, int(round(warmup * steps)), max(steps, 1))
     device = next(disc.parameters()).device
+    amp, scaler = lm.mixed_precision(device)
     bar = None
     if progress and steps:
         from tqdm.auto import tqdm
@@ -186,10 +188,11 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
         original = clean["input_ids"].to(device)
         pos = batch["labels"] != lm.IGNORE_INDEX
         # generator: MLM on the masked positions only
-        h = gen.electra(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                        token_type_ids=batch["token_type_ids"])[0]
-        logits = gen.generator_lm_head(gen.generator_predictions(h[pos]))
-        loss_gen = F.cross_entropy(logits.float(), batch["labels"][pos])
+        with dev.autocast(device):             # bf16/fp16 on CUDA; on the CPU a no-op (fp32)
+            h = gen.electra(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                            token_type_ids=batch["token_type_ids"])[0]
+            logits = gen.generator_lm_head(gen.generator_predictions(h[pos]))
+            loss_gen = F.cross_entropy(logits.float(), batch["labels"][pos])
         # sample replacements (no gradient through sampling), build the discriminator's input
         with torch.no_grad():
             probs = torch.softmax(logits.detach().float(), dim=-1)
@@ -197,16 +200,14 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
         corrupted = original.clone()
         corrupted[pos] = sampled
         is_replaced = (corrupted != original).float()
-        out = disc.electra(input_ids=corrupted, attention_mask=batch["attention_mask"],
-                           token_type_ids=batch["token_type_ids"])[0]
-        disc_logits = disc.discriminator_predictions(out)
         active = batch["attention_mask"].bool()
-        loss_disc = F.binary_cross_entropy_with_logits(disc_logits[active].float(), is_replaced[active])
-        loss = loss_gen + lam * loss_disc
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        with dev.autocast(device):
+            out = disc.electra(input_ids=corrupted, attention_mask=batch["attention_mask"],
+                               token_type_ids=batch["token_type_ids"])[0]
+            disc_logits = disc.discriminator_predictions(out)
+            loss_disc = F.binary_cross_entropy_with_logits(disc_logits[active].float(), is_replaced[active])
+            loss = loss_gen + lam * loss_disc
+        lm.optimizer_step(loss, opt, scaler, params)
         sched.step()
         gen_losses.append(loss_gen.item())
         disc_losses.append(loss_disc.item())
@@ -220,6 +221,8 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
+    if steps:
+        dev.record_run("electra.train_rtd", device, amp, autocast_on=amp is not None, training=True, steps=steps)
     disc.eval()
     gen.eval()
     return {"gen_losses": gen_losses, "disc_losses": disc_losses, "replaced_rate": replaced, "tokens_seen": tokens,

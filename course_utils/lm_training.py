@@ -259,6 +259,33 @@ def draw_examples(examples: Sequence, order: list, rng, batch_size: int) -> list
     return batch
 
 
+def mixed_precision(device):
+    """``(dtype, scaler)`` for a hand-written training loop on ``device`` (the AMP recipe of the PyTorch docs):
+    ``dtype`` is :func:`course_utils.device.amp_dtype` (bf16, or fp16 on a T4; ``None`` = fp32 on the CPU), used
+    with :func:`course_utils.device.autocast`; ``scaler`` is a ``GradScaler`` enabled only for fp16, whose
+    small gradients would underflow. On the CPU both are no-ops, so CPU runs are unchanged."""
+    import torch
+
+    from . import device as dev
+
+    dtype = dev.amp_dtype(device)
+    return dtype, torch.amp.GradScaler(torch.device(device).type, enabled=dtype is torch.float16)
+
+
+def optimizer_step(loss, opt, scaler, params, max_norm: Optional[float] = 1.0) -> None:
+    """One update: backward (scaled when ``scaler`` is enabled), unscale, clip the gradient norm at
+    ``max_norm`` (``None``: no clipping), step (skipped by the scaler on inf/NaN gradients), update the scale."""
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if max_norm is not None:
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(params, max_norm)
+    scaler.step(opt)
+    scaler.update()
+
+
 def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: int, lr: float, seed: int = 0,
               max_length: int = 128, nsp: bool = False, warmup: float = 0.06, progress: bool = True,
               log_every: int = 50, pack: bool = False, weight_decay: float = 0.01, mlm_probability: float = 0.15,
@@ -283,6 +310,8 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
     import torch
     import torch.nn.functional as F
     from transformers import get_linear_schedule_with_warmup
+
+    from . import device as dev
 
     if steps < 0 or batch_size < 1:
         raise ValueError(f"train_mlm: steps={steps}, batch_size={batch_size}.")
@@ -309,6 +338,7 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
                              {"params": no_decay, "weight_decay": 0.0}], lr=lr)
     sched = get_linear_schedule_with_warmup(opt, int(round(warmup * steps)), max(steps, 1))
     device = next(model.parameters()).device
+    amp, scaler = mixed_precision(device)
     order: list = []
     bar = None
     if progress and steps:
@@ -326,19 +356,17 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
         tokens += int(batch["attention_mask"].sum())
         batch = {k: v.to(device) for k, v in batch.items()}
         pos = batch["labels"] != IGNORE_INDEX
-        out = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                      token_type_ids=batch["token_type_ids"])
-        loss_mlm = F.cross_entropy(head(out[0][pos]).float(), batch["labels"][pos])
-        loss = loss_mlm
-        if nsp:
-            y = torch.tensor([e[2] for e in batch_ex], device=device)
-            loss_nsp = F.cross_entropy(model.cls.seq_relationship(out[1]).float(), y)
-            loss = loss + loss_nsp
-            nsp_losses.append(loss_nsp.item())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        with dev.autocast(device):             # bf16/fp16 on CUDA; on the CPU a no-op (fp32)
+            out = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                          token_type_ids=batch["token_type_ids"])
+            loss_mlm = F.cross_entropy(head(out[0][pos]).float(), batch["labels"][pos])
+            loss = loss_mlm
+            if nsp:
+                y = torch.tensor([e[2] for e in batch_ex], device=device)
+                loss_nsp = F.cross_entropy(model.cls.seq_relationship(out[1]).float(), y)
+                loss = loss + loss_nsp
+                nsp_losses.append(loss_nsp.item())
+        optimizer_step(loss, opt, scaler, params)
         sched.step()
         losses.append(loss_mlm.item())
         if bar is not None:
@@ -351,6 +379,8 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
+    if steps:
+        dev.record_run("lm_training.train_mlm", device, amp, autocast_on=amp is not None, training=True, steps=steps)
     for name, p in model.named_parameters():
         if frozen and name.startswith(frozen):
             p.requires_grad_(True)

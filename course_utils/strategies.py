@@ -164,13 +164,19 @@ def _batch_order(n: int, steps: int, batch_size: int, seed: int) -> list:
 def _fit(module, forward, n: int, budget: StrategyBudget, optimizer, seed: int) -> float:
     """Run ``budget.steps`` AdamW steps of ``forward(idx) → loss`` at constant learning rates (ten steps
     leave no room for warmup and decay); returns seconds."""
+    from . import device as dev
+    from .lm_training import mixed_precision, optimizer_step
+
+    device = next(module.parameters()).device
+    amp, scaler = mixed_precision(device)      # bf16/fp16 autocast on CUDA; fp32 (unchanged) on the CPU
     module.train()
     t0 = time.perf_counter()
     for idx in _batch_order(n, budget.steps, budget.batch_size, seed):
-        loss = forward(idx)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        with dev.autocast(device):
+            loss = forward(idx)
+        optimizer_step(loss, optimizer, scaler, None, max_norm=None)
+    if budget.steps:
+        dev.record_run("strategies.fit", device, amp, autocast_on=amp is not None, training=True, steps=budget.steps)
     return time.perf_counter() - t0
 
 

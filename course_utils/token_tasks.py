@@ -161,18 +161,24 @@ def train_steps(model, batches, lr: float = 5e-5, seed: int = 0) -> list:
     The toy heads of lesson 14 train for a few dozen steps; real runs use ``train.make_trainer``."""
     import torch
 
+    from . import device as device_mod
+    from .lm_training import mixed_precision, optimizer_step
+
     torch.manual_seed(seed)
     dev = next(model.parameters()).device
+    amp, scaler = mixed_precision(dev)        # bf16/fp16 autocast on CUDA; fp32 (unchanged) on the CPU
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     model.train()
     losses = []
     for batch in batches:
-        loss = model(**{k: v.to(dev) for k, v in batch.items()}).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        with device_mod.autocast(dev):
+            loss = model(**{k: v.to(dev) for k, v in batch.items()}).loss
+        optimizer_step(loss, opt, scaler, None, max_norm=None)
         losses.append(loss.item())
     model.eval()
+    if losses:
+        device_mod.record_run("token_tasks.train_steps", dev, amp, autocast_on=amp is not None, training=True,
+                              steps=len(losses))
     return losses
 
 

@@ -101,3 +101,21 @@ def test_benchmark_smoke_scale(tmp_path):
     res = rec["finetune"]["results"]
     assert set(res) == {"ELECTRA (RTD)", "MLM"} and all(len(v["accuracies"]) == 2 for v in res.values())
     assert rec["finetune"]["verdict"] == electra.verdict(res["ELECTRA (RTD)"]["accuracies"], res["MLM"]["accuracies"])
+
+
+def test_train_rtd_uses_mixed_precision_where_the_device_has_it(tok, monkeypatch):
+    """As lm_training.train_mlm: autocast on a GPU runtime (simulated: amp_dtype patched to bf16), a training
+    record with autocast for the GPU-mode notebook check; fp32 and unchanged on the CPU."""
+    from course_utils import device as dev
+
+    monkeypatch.setattr(dev, "amp_dtype", lambda device=None: torch.bfloat16)
+    disc, gen = electra.new_electra(tok, seed=0, **SMALL)
+    seen = []
+    disc.electra.encoder.layer[0].intermediate.dense.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    before = len(dev.runs())
+    out = electra.train_rtd(disc, gen, tok, TEXTS, steps=2, batch_size=4, lr=1e-3, max_length=32, progress=False)
+    assert seen and set(seen) == {torch.bfloat16}
+    assert all(math.isfinite(x) for x in out["gen_losses"] + out["disc_losses"])
+    rec = dev.runs()[before:]
+    assert [(r["what"], r["autocast"], r["training"], r["dtype"]) for r in rec] == [
+        ("electra.train_rtd", True, True, "bfloat16")]

@@ -149,3 +149,37 @@ def test_train_mlm_with_nsp_and_freeze_and_pack(tok):
     packed = lm._examples(tok, TEXTS, max_length=16, nsp=False, pack=True, n_pairs=0, seed=0)
     assert all(len(ids) <= 16 and ids[0] == tok.cls_token_id and ids[-1] == tok.sep_token_id for ids, _, _ in packed)
     assert len(packed) < len(TEXTS)
+
+
+@pytest.mark.parametrize("amp", [torch.bfloat16, torch.float16])
+def test_train_mlm_uses_mixed_precision_where_the_device_has_it(tok, monkeypatch, amp):
+    """On a GPU runtime (here simulated on the CPU: device.amp_dtype patched to bf16/fp16) the loop runs its
+    forward under autocast, scales fp16 losses, and records a training run with autocast, as the GPU-mode
+    notebook check requires (notebooks/conftest.py: a `trains: true` notebook needs one). Unpatched, CPU runs
+    are fp32 and bit-for-bit what they were (test_train_mlm_learns_and_is_deterministic)."""
+    from course_utils import device as dev
+
+    monkeypatch.setattr(dev, "amp_dtype", lambda device=None: amp)
+    model = tiny(tok, nsp=True)
+    seen = []
+    model.bert.encoder.layer[0].intermediate.dense.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    before = len(dev.runs())
+    out = lm.train_mlm(model, tok, PARAGRAPHS, steps=3, batch_size=4, lr=1e-3, max_length=32, nsp=True,
+                       progress=False)
+    assert seen and set(seen) == {amp}, seen
+    assert all(math.isfinite(x) for x in out["losses"])
+    rec = dev.runs()[before:]
+    assert [r["what"] for r in rec] == ["lm_training.train_mlm"]
+    assert rec[0]["training"] is True and rec[0]["autocast"] is True
+    assert rec[0]["dtype"] == str(amp).replace("torch.", "")
+    _, scaler = lm.mixed_precision(torch.device("cpu"))
+    assert scaler.is_enabled() == (amp is torch.float16)
+
+
+def test_train_mlm_on_the_cpu_records_an_fp32_training_run(tok):
+    from course_utils import device as dev
+
+    before = len(dev.runs())
+    lm.train_mlm(tiny(tok), tok, TEXTS, steps=2, batch_size=4, lr=1e-3, max_length=32, progress=False)
+    rec = dev.runs()[before:]
+    assert len(rec) == 1 and rec[0]["autocast"] is False and rec[0]["dtype"] == "float32" and rec[0]["training"]

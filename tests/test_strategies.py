@@ -87,3 +87,21 @@ def test_summarise_table():
     assert list(t.index) == ["full", "head only"] and (t["runs"] == 3).all()
     assert t.loc["full", "accuracy_mean"] == pytest.approx(0.6) and t.loc["full", "accuracy_sd"] == pytest.approx(0.1)
     assert t.loc["full", "trainable_%"] == pytest.approx(10.0)
+
+
+def test_strategy_loop_uses_mixed_precision_where_the_device_has_it(monkeypatch):
+    """GPU runtime simulated on the CPU (device.amp_dtype patched to bf16): the strategy loop trains under
+    autocast and records it, as the GPU-mode notebook check needs; on the CPU it stays fp32 (unchanged)."""
+    from course_utils import device as dev
+
+    base = tiny()
+    tr, ev = toy_enc(32, 0), toy_enc(16, 1)
+    budget = S.StrategyBudget(steps=2, batch_size=8, lr=3e-3, head_lr=3e-3)
+    before = len(dev.runs())
+    S.run_strategy("full", base, tr, ev, budget, seed=0)
+    assert [(r["what"], r["autocast"], r["training"]) for r in dev.runs()[before:]] == [("strategies.fit", False, True)]
+    monkeypatch.setattr(dev, "amp_dtype", lambda device=None: torch.bfloat16)
+    before = len(dev.runs())
+    S.run_strategy("full", base, tr, ev, budget, seed=0)
+    assert [(r["what"], r["autocast"], r["dtype"]) for r in dev.runs()[before:]] == [
+        ("strategies.fit", True, "bfloat16")]

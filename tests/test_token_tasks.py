@@ -62,3 +62,29 @@ def test_squad_scores():
     assert s == {"exact_match": 50.0, "f1": 50.0}
     with pytest.raises(ValueError):
         T.squad_scores(["a"], [])
+
+
+def test_train_steps_uses_mixed_precision_where_the_device_has_it(monkeypatch):
+    """As the other hand-written loops: autocast + a training record on a GPU runtime (simulated: amp_dtype
+    patched to fp16, which also turns the GradScaler on); fp32 on the CPU."""
+    import math
+
+    import torch
+    from transformers import BertConfig, BertForTokenClassification
+
+    from course_utils import device as dev
+
+    torch.manual_seed(0)
+    model = BertForTokenClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                                                  num_attention_heads=2, intermediate_size=32,
+                                                  max_position_embeddings=32, num_labels=3))
+    ids = torch.randint(5, 50, (4, 8))
+    batches = [{"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids % 3}] * 2
+    monkeypatch.setattr(dev, "amp_dtype", lambda device=None: torch.float16)
+    seen = []
+    model.bert.encoder.layer[0].intermediate.dense.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    before = len(dev.runs())
+    losses = T.train_steps(model, batches, lr=1e-3)
+    assert set(seen) == {torch.float16} and all(math.isfinite(x) for x in losses)
+    assert [(r["what"], r["autocast"], r["dtype"], r["training"]) for r in dev.runs()[before:]] == [
+        ("token_tasks.train_steps", True, "float16", True)]
