@@ -10,12 +10,12 @@ BERT of lesson 10):
 4. fine-tune with ``N_LABELS`` labels, with and without the adaptation, for each seed of ``SEEDS``
    (the seed picks the labelled subset and the classifier init; both arms share them).
 
-Writes ``benchmarks/domain_adaptation_runs.json`` (notebook 11 reads and shows it). Budgets are in steps,
+Writes ``benchmarks/results/domain_adaptation_runs.json`` (notebook 11 reads and shows it). Budgets are in steps,
 so the numbers do not depend on the machine's speed; the seconds recorded do (say whether the machine
 was shared). Usage::
 
     BERT_COURSE_PROFILE=offline BERT_COURSE_ASSETS=/path/to/mirror \\
-        python benchmarks/domain_adaptation.py [--lang en ko] [--out benchmarks/domain_adaptation_runs.json]
+        python benchmarks/domain_adaptation.py [--lang en ko] [--out benchmarks/results/domain_adaptation_runs.json]
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def run(lang: str, budget: str = "bench", seeds=None, log=print) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lang", nargs="+", default=["en", "ko"], choices=["en", "ko"])
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "domain_adaptation_runs.json"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "domain_adaptation_runs.json"))
     ap.add_argument("--note", default="", help="e.g. 'shared machine, ~7 jobs on 2 cores'")
     args = ap.parse_args(argv)
     os.environ.setdefault("BERT_COURSE_PROFILE", "offline")

@@ -4,7 +4,7 @@
 Builds (or loads from the cache) the course's Korean BERT (``course_utils.ko_model``), then fine-tunes
 it and a random-init model of the **same shape and vocab** on the same NSMC train subset with
 ``course_utils.train.make_trainer``, for 3 seeds and each learning rate of ``--lrs``, and scores both on
-the same NSMC test subset. Writes ``benchmarks/ko_pretraining_results.json`` (what notebook 10 reads).
+the same NSMC test subset. Writes ``benchmarks/results/ko_pretraining_results.json`` (what notebook 10 reads).
 
     BERT_COURSE_PROFILE=offline BERT_COURSE_ASSETS=/work/shared/assets \\
         .venv/bin/python benchmarks/ko_pretraining.py            # 6 fine-tuning runs after the build (~18 min on the busy 2-core machine)
@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lrs", default="5e-4")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "ko_pretraining_results.json"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ko_pretraining_results.json"))
     args = ap.parse_args(argv)
 
     import torch

@@ -394,6 +394,22 @@ def fixtures_dir() -> Path:
     return repo_root() / "data"
 
 
+def recorded_result(name: str) -> Path:
+    """A benchmark result the lessons display (``benchmarks/results/<name>``, e.g. ``ko_pretraining_results.json``).
+
+    Installed from a wheel (Colab's setup cell) the folder is package data, ``course_utils/_results/``
+    (pyproject.toml maps ``benchmarks/results`` there); in a clone or an editable install it is read in place.
+    Raises ``FileNotFoundError`` naming both places and the script that records it when neither has it."""
+    packaged = Path(__file__).resolve().parent / "_results" / name
+    in_repo = repo_root() / "benchmarks" / "results" / name
+    for path in (packaged, in_repo):
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"recorded result {name!r} is missing: looked in {packaged} and {in_repo}. It is "
+                            "recorded by a script in benchmarks/ (see benchmarks/README.md); reinstall the course "
+                            "package, or run that script once.")
+
+
 # ---------------------------------------------------------------- provenance
 
 ORIGINS = {

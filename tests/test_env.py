@@ -128,3 +128,13 @@ def test_registry_pins_and_standins():
         registry.model_spec("bert-large")
     for f in registry.DATA_FILES.values():
         assert f.url.startswith("https://")
+
+
+def test_recorded_result_names_both_places_when_missing():
+    import pytest
+
+    from course_utils import env
+
+    assert env.recorded_result("ko_pretraining_results.json").parent.name in ("results", "_results")
+    with pytest.raises(FileNotFoundError, match=r"no_such_run\.json.*benchmarks/README\.md"):
+        env.recorded_result("no_such_run.json")

@@ -45,7 +45,7 @@ def wheel(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "_fixtures")
-    for folder in ("course_utils", "data"):
+    for folder in ("course_utils", "data", "benchmarks/results"):
         shutil.copytree(ROOT / folder, src / folder, ignore=ignore)
     out = tmp_path_factory.mktemp("wheel")
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)]
@@ -64,6 +64,17 @@ def test_wheel_ships_every_fixture(wheel):
     assert not missing, f"the wheel lacks {len(missing)} fixture files, e.g. {missing[:3]}"
 
 
+def test_wheel_ships_the_recorded_results_the_lessons_read(wheel):
+    """Lessons 10, 11 and 13 display recorded runs (env.recorded_result); on Colab (a wheel install) the
+    benchmarks/ folder is not there, and notebook 10 raised FileNotFoundError before they were package data."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    results = sorted(p.name for p in (ROOT / "benchmarks" / "results").glob("*.json"))
+    assert {"ko_pretraining_results.json", "domain_adaptation_runs.json", "electra_vs_mlm.json"} <= set(results)
+    missing = [r for r in results if f"course_utils/_results/{r}" not in names]
+    assert not missing, f"the wheel lacks recorded results {missing}"
+    assert not [n for n in names if n.startswith("course_utils/_results/") and not n.endswith(".json")]
+
+
 def test_fixtures_and_loaders_work_from_a_non_editable_install(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
@@ -76,7 +87,9 @@ def test_fixtures_and_loaders_work_from_a_non_editable_install(wheel, tmp_path):
         "fx = env.fixtures_dir()\n"
         "assert fx.is_relative_to(site) and (fx / 'corpus' / 'ko.txt').is_file(), fx\n"
         "ds = data.load_nsmc('test')\n"
-        "print('ROWS', len(ds))\n")
+        "print('ROWS', len(ds))\n"
+        "r = env.recorded_result('ko_pretraining_results.json')\n"
+        "assert r.resolve().is_relative_to(site), r\n")
     child = {k: v for k, v in os.environ.items() if k != "BERT_COURSE_ASSETS"}
     child.update(PYTHONPATH=str(site), BERT_COURSE_PROFILE="offline", BERT_COURSE_CACHE=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, "-c", code, str(site)], cwd=tmp_path, env=child,
