@@ -45,7 +45,7 @@ def main(argv=None) -> list:
     ap.add_argument("--n-latency", type=int, default=100, help="single reviews timed at batch 1")
     ap.add_argument("--n-throughput", type=int, default=256, help="reviews timed at batch 32")
     ap.add_argument("--temperature", type=float, default=2.0)
-    ap.add_argument("--alpha", type=float, default=0.5)
+    ap.add_argument("--alpha", type=float, default=0.9)   # notebook 12's ALPHA (benchmarks/distillation_sweep.py)
     ap.add_argument("--out-dir", default="build/bench/distillation")
     ap.add_argument("--json-out", default=None)
     ap.add_argument("--note", default="", help="free text stored with the records (machine load, …)")

@@ -90,13 +90,19 @@ def export_onnx(model, tokenizer, path, *, opset: int = 18) -> Path:
     return path
 
 
-def quantize_int8(src, dst) -> Path:
-    """Dynamic int8 quantization of an ONNX model (``onnxruntime.quantization.quantize_dynamic``, int8 weights)."""
+def quantize_int8(src, dst, **options) -> Path:
+    """Dynamic int8 quantization of an ONNX model (``onnxruntime.quantization.quantize_dynamic``, int8 weights).
+
+    **Per channel** by default: one scale per output column of each weight matrix, not one per matrix. Measured
+    on lesson 12's offline student (``benchmarks/distillation_sweep.py``, 400 IMDB test reviews): per-tensor
+    scales flipped 5.5 % of its predictions (agreement 0.945), per-channel 1.0 % (0.990), at the same size
+    (17.9 MB). ``options`` go to ``quantize_dynamic`` and override (e.g. ``per_channel=False``,
+    ``op_types_to_quantize=["MatMul"]``)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, **{"per_channel": True, **options})
     return dst
 
 
