@@ -150,7 +150,11 @@ def family_table() -> list:
 def check_real_config(name: str) -> dict:
     """``full`` profile: download ``config.json`` of ``name`` at its pinned revision
     (``registry.FAMILY_CHECKPOINTS``) and return ``{key: (stored, real)}`` for every key that differs
-    (empty = the stored hyperparameters are the real ones)."""
+    (empty = the stored hyperparameters are the real ones).
+
+    A key must be in the file, with the stored value either as written there or as transformers reads it
+    (the config class parses some keys: DeBERTa-v3's file spells ``"pos_att_type": "p2c|c2p"``, which
+    ``DebertaV2Config`` turns into the stored ``["p2c", "c2p"]``)."""
     import json
 
     from huggingface_hub import hf_hub_download
@@ -160,7 +164,13 @@ def check_real_config(name: str) -> dict:
     hub_id, revision = FAMILY_CHECKPOINTS[name]
     path = hf_hub_download(hub_id, "config.json", revision=revision)
     real = json.loads(open(path, encoding="utf-8").read())
-    return {k: (v, real.get(k)) for k, v in FAMILY[name]["config"].items() if real.get(k) != v}
+    diff = {k: (v, real.get(k)) for k, v in FAMILY[name]["config"].items() if real.get(k) != v}
+    if any(k in real for k in diff):        # the same value in the file's own spelling?
+        from transformers import AutoConfig
+
+        parsed = AutoConfig.for_model(FAMILY[name]["model_type"]).from_dict(real)
+        diff = {k: d for k, d in diff.items() if k not in real or getattr(parsed, k, None) != d[0]}
+    return diff
 
 
 # ---------------------------------------------------------------- tokenizers

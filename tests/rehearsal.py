@@ -25,7 +25,7 @@ stand-in or fixture (every load took the ``full`` path).
 
 Command line (one notebook at a time; the report at the end)::
 
-    .venv/bin/python tests/rehearsal.py                      # 00-09
+    .venv/bin/python tests/rehearsal.py                      # NOTEBOOKS (not NOT_YET_REHEARSED)
     .venv/bin/python tests/rehearsal.py 02 08 --keep /tmp/r  # some, keeping the executed notebooks
 
 In CI: ``tests/test_rehearsal_notebooks.py``. Colab-like install: ``scripts/rehearse_colab.sh``.
@@ -51,10 +51,10 @@ if str(HERE) not in sys.path:
 import hubserver  # noqa: E402
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-# Notebooks 10-14 (the advanced half) have not been rehearsed under `full` yet: they load checkpoints the local
-# hub does not serve yet (the BERT family's configs, the course's Korean model under its hub name) and train
-# bert-base-sized models under `full`. Until they are, the rehearsal covers 00-09 and names the rest.
-NOT_YET_REHEARSED = sorted(p.name for p in NOTEBOOK_DIR.glob("1[0-9]_*.ipynb"))
+# Not rehearsed by default (run them by name). 12, 13 and 14 pass (13 needs the family's config.json
+# repositories, hubserver.WORLD_FAMILY_CONFIGS). 10 and 11 build the course's Korean BERT under `full` in each
+# fresh kernel (ko_model.RECIPE on the real NSMC: 1,500 MLM steps on the CPU, about 10-35 min on 2 cores).
+NOT_YET_REHEARSED = ["10_inside_bert_and_pretraining.ipynb", "11_domain_adaptation.ipynb"]
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb") if p.name not in NOT_YET_REHEARSED)
 SITE = HERE / "rehearsal_site"
 SKIP_MARK = "[rehearsal] skipped (needs real weights): "
@@ -279,8 +279,8 @@ def run_notebook(name: str, world: World, nbwork: Path, *, timeout: int = 900, c
 
 def _select(args: list, folder: Path = NOTEBOOK_DIR) -> list:
     available = sorted(p.name for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
-    if not args:
-        return available
+    if not args:   # every rehearsed notebook; those of NOT_YET_REHEARSED only when named
+        return [n for n in available if n not in NOT_YET_REHEARSED]
     out = []
     for a in args:
         hits = [n for n in available if n.startswith(a) or n == a]
