@@ -145,7 +145,6 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
     """
     import torch
     import torch.nn.functional as F
-    from transformers import get_linear_schedule_with_warmup
 
     from . import device as dev
     from . import lm_training as lm
@@ -160,11 +159,7 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
     gen_mask = torch.Generator().manual_seed(seed)
     gen_sample = torch.Generator().manual_seed(seed + 1)
     params = unique_parameters(disc, gen)
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-    sched = get_linear_schedule_with_warmup(opt, int(round(warmup * steps)), max(steps, 1))
+    opt, sched = lm.adamw_linear_schedule(params, lr=lr, weight_decay=weight_decay, warmup=warmup, steps=steps)
     device = next(disc.parameters()).device
     amp, scaler = lm.mixed_precision(device)
     bar = None

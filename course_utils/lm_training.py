@@ -272,6 +272,18 @@ def mixed_precision(device):
     return dtype, torch.amp.GradScaler(torch.device(device).type, enabled=dtype is torch.float16)
 
 
+def adamw_linear_schedule(params, *, lr: float, weight_decay: float, warmup: float, steps: int) -> tuple:
+    """``(optimizer, scheduler)`` of the pre-training loops: AdamW with weight decay on matrices only (not on
+    biases and LayerNorm weights), linear warm-up over ``warmup`` × ``steps``, then linear decay to 0."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    params = list(params)
+    opt = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+                             {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=lr)
+    return opt, get_linear_schedule_with_warmup(opt, int(round(warmup * steps)), max(steps, 1))
+
+
 def optimizer_step(loss, opt, scaler, params, max_norm: Optional[float] = 1.0) -> None:
     """One update: backward (scaled when ``scaler`` is enabled), unscale, clip the gradient norm at
     ``max_norm`` (``None``: no clipping), step (skipped by the scaler on inf/NaN gradients), update the scale."""
@@ -309,7 +321,6 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
     """
     import torch
     import torch.nn.functional as F
-    from transformers import get_linear_schedule_with_warmup
 
     from . import device as dev
 
@@ -332,11 +343,7 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
             p.requires_grad_(False)
         elif p.requires_grad:
             params.append(p)
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-    sched = get_linear_schedule_with_warmup(opt, int(round(warmup * steps)), max(steps, 1))
+    opt, sched = adamw_linear_schedule(params, lr=lr, weight_decay=weight_decay, warmup=warmup, steps=steps)
     device = next(model.parameters()).device
     amp, scaler = mixed_precision(device)
     order: list = []
