@@ -38,31 +38,21 @@ GOALS = {"accuracy_kept": 0.95, "speedup_batch1": 3.0, "smaller_on_disk": 4.0}
 TEACHER_DATA = {"standin-cpu": dict(n_train=1600, max_steps=100), "real-cpu": dict(n_train=1600, max_steps=100)}
 
 
-def main(argv=None) -> list:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=1, help="the one thread count of every timed variant")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--n-latency", type=int, default=100, help="single reviews timed at batch 1")
-    ap.add_argument("--n-throughput", type=int, default=256, help="reviews timed at batch 32")
-    ap.add_argument("--temperature", type=float, default=2.0)
-    ap.add_argument("--alpha", type=float, default=0.9)   # notebook 12's ALPHA (benchmarks/distillation_sweep.py)
-    ap.add_argument("--out-dir", default="build/bench/distillation")
-    ap.add_argument("--json-out", default=None)
-    ap.add_argument("--note", default="", help="free text stored with the records (machine load, …)")
-    args = ap.parse_args(argv)
-
+def notebook12_setup(out_dir: str) -> dict:
+    """Notebook 12's offline pipeline up to the student's initialisation (settings, data split, tokenised
+    sets, the cached teacher): what ``distillation_efficiency.py`` and ``distillation_sweep.py`` both start from."""
     import numpy as np
     import torch
 
-    from course_utils import data, device, distillation, efficiency, models, train
+    from course_utils import data, device, distillation, models, train
 
     dev = torch.device("cpu")
     device.seed_everything(0)
     setting = train.choose_setting("imdb", "bert-base-uncased", dev)
     cfg = train.FinetuneConfig(**setting.config, warmup=0.1, weight_decay=0.01, seed=42,
-                               output_dir=f"{args.out_dir}/student")
+                               output_dir=f"{out_dir}/student")
     teacher_cfg = train.FinetuneConfig(**{**vars(cfg), **TEACHER_DATA.get(setting.name, {}),
-                                          "output_dir": f"{args.out_dir}/teacher"})
+                                          "output_dir": f"{out_dir}/teacher"})
     n_val, n_test = setting.n_val, setting.n_test
     full_train = data.load_imdb("train", n=None if teacher_cfg.n_train is None else teacher_cfg.n_train + n_val, seed=cfg.seed)
     test_ds = data.load_imdb("test", n=n_test, seed=cfg.seed)
@@ -77,6 +67,30 @@ def main(argv=None) -> list:
     teacher, _ = distillation.cached_teacher("bert-base-uncased", tok, teacher_enc, val_enc, teacher_cfg,
                                              id2label={0: "neg", 1: "pos"}, key={"setting": setting.name, "n_val": n_val})
     student_init = distillation.student_from_teacher(teacher)
+    return dict(setting=setting, cfg=cfg, tok=tok, train_enc=train_enc, val_enc=val_enc, texts=texts, y=y,
+                teacher=teacher, student_init=student_init)
+
+
+def main(argv=None) -> list:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=1, help="the one thread count of every timed variant")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--n-latency", type=int, default=100, help="single reviews timed at batch 1")
+    ap.add_argument("--n-throughput", type=int, default=256, help="reviews timed at batch 32")
+    ap.add_argument("--temperature", type=float, default=2.0)
+    ap.add_argument("--alpha", type=float, default=0.9)   # notebook 12's ALPHA (benchmarks/distillation_sweep.py)
+    ap.add_argument("--out-dir", default="build/bench/distillation")
+    ap.add_argument("--json-out", default=None)
+    ap.add_argument("--note", default="", help="free text stored with the records (machine load, …)")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from course_utils import distillation, efficiency, train
+
+    p = notebook12_setup(args.out_dir)
+    setting, cfg, tok, train_enc, val_enc, texts, y, teacher, student_init = (
+        p[k] for k in ("setting", "cfg", "tok", "train_enc", "val_enc", "texts", "y", "teacher", "student_init"))
     students = {}
     for kind in ("distilled", "no teacher"):
         torch.manual_seed(cfg.seed)

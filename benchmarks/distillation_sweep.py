@@ -47,39 +47,20 @@ def main(argv=None) -> int:
     ap.add_argument("--json-out", default=None)
     args = ap.parse_args(argv)
 
-    import numpy as np
     import torch
-    from distillation_efficiency import TEACHER_DATA
+    from distillation_efficiency import notebook12_setup
 
-    from course_utils import data, device, distillation, efficiency, models, train
+    from course_utils import distillation, efficiency, train
 
     torch.set_num_threads(args.threads)
-    dev = torch.device("cpu")
-    device.seed_everything(0)
-    setting = train.choose_setting("imdb", "bert-base-uncased", dev)
-    cfg = train.FinetuneConfig(**setting.config, warmup=0.1, weight_decay=0.01, seed=42,
-                               output_dir=f"{args.out_dir}/student")
-    teacher_cfg = train.FinetuneConfig(**{**vars(cfg), **TEACHER_DATA.get(setting.name, {}),
-                                          "output_dir": f"{args.out_dir}/teacher"})
-    n_val, n_test = setting.n_val, setting.n_test
-    full_train = data.load_imdb("train", n=None if teacher_cfg.n_train is None else teacher_cfg.n_train + n_val, seed=cfg.seed)
-    test_ds = data.load_imdb("test", n=n_test, seed=cfg.seed)
-    split = full_train.train_test_split(test_size=min(n_val, len(full_train) // 5), seed=cfg.seed, stratify_by_column="label")
-    teacher_ds, val_ds = split["train"], split["test"]
-    train_ds = teacher_ds if cfg.n_train is None or cfg.n_train >= len(teacher_ds) else \
-        data.stratified_subset(teacher_ds, n=cfg.n_train, seed=cfg.seed)
-    tok = models.load_tokenizer("bert-base-uncased")
-    teacher_enc, train_enc, val_enc = (train.tokenize(d, tok, "text", max_length=cfg.max_length)
-                                       for d in (teacher_ds, train_ds, val_ds))
-    texts, y = test_ds["text"][:], np.array(test_ds["label"][:])
-    teacher, _ = distillation.cached_teacher("bert-base-uncased", tok, teacher_enc, val_enc, teacher_cfg,
-                                             id2label={0: "neg", 1: "pos"}, key={"setting": setting.name, "n_val": n_val})
-    student_init = distillation.student_from_teacher(teacher)
+    p = notebook12_setup(args.out_dir)
+    setting, cfg, tok, train_enc, val_enc, texts, y, teacher, student_init = (
+        p[k] for k in ("setting", "cfg", "tok", "train_enc", "val_enc", "texts", "y", "teacher", "student_init"))
 
     def acc(model):
         return float((train.predict_proba(model, tok, texts, max_length=cfg.max_length).argmax(-1) == y).mean())
 
-    meta = {"setting": setting.name, "n_train": len(train_ds), "max_steps": cfg.max_steps, "n_test": len(y),
+    meta = {"setting": setting.name, "n_train": len(train_enc), "max_steps": cfg.max_steps, "n_test": len(y),
             "teacher_accuracy": acc(teacher), "load_average": os.getloadavg()[0],
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     records, first = [], None
