@@ -101,6 +101,17 @@ def autocast(device=None):
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def mixed_precision(device):
+    """``(dtype, scaler)`` for a hand-written training loop on ``device`` (the AMP recipe of the PyTorch docs):
+    ``dtype`` is :func:`course_utils.device.amp_dtype` (bf16, or fp16 on a T4; ``None`` = fp32 on the CPU), used
+    with :func:`autocast`; ``scaler`` is a ``GradScaler`` enabled only for fp16, whose
+    small gradients would underflow. On the CPU both are no-ops, so CPU runs are unchanged."""
+    import torch
+
+    dtype = amp_dtype(device)
+    return dtype, torch.amp.GradScaler(torch.device(device).type, enabled=dtype is torch.float16)
+
+
 def trainer_precision_kwargs(device=None) -> dict:
     """``bf16=``/``fp16=`` for ``transformers.TrainingArguments`` matching :func:`amp_dtype`."""
     import torch

@@ -161,7 +161,7 @@ def train_rtd(disc, gen, tokenizer, texts: Sequence[str], *, steps: int, batch_s
     params = unique_parameters(disc, gen)
     opt, sched = lm.adamw_linear_schedule(params, lr=lr, weight_decay=weight_decay, warmup=warmup, steps=steps)
     device = next(disc.parameters()).device
-    amp, scaler = lm.mixed_precision(device)
+    amp, scaler = dev.mixed_precision(device)
     bar = None
     if progress and steps:
         from tqdm.auto import tqdm

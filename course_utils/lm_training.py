@@ -259,19 +259,6 @@ def draw_examples(examples: Sequence, order: list, rng, batch_size: int) -> list
     return batch
 
 
-def mixed_precision(device):
-    """``(dtype, scaler)`` for a hand-written training loop on ``device`` (the AMP recipe of the PyTorch docs):
-    ``dtype`` is :func:`course_utils.device.amp_dtype` (bf16, or fp16 on a T4; ``None`` = fp32 on the CPU), used
-    with :func:`course_utils.device.autocast`; ``scaler`` is a ``GradScaler`` enabled only for fp16, whose
-    small gradients would underflow. On the CPU both are no-ops, so CPU runs are unchanged."""
-    import torch
-
-    from . import device as dev
-
-    dtype = dev.amp_dtype(device)
-    return dtype, torch.amp.GradScaler(torch.device(device).type, enabled=dtype is torch.float16)
-
-
 def adamw_linear_schedule(params, *, lr: float, weight_decay: float, warmup: float, steps: int) -> tuple:
     """``(optimizer, scheduler)`` of the pre-training loops: AdamW with weight decay on matrices only (not on
     biases and LayerNorm weights), linear warm-up over ``warmup`` × ``steps``, then linear decay to 0."""
@@ -345,7 +332,7 @@ def train_mlm(model, tokenizer, texts_or_paragraphs, *, steps: int, batch_size: 
             params.append(p)
     opt, sched = adamw_linear_schedule(params, lr=lr, weight_decay=weight_decay, warmup=warmup, steps=steps)
     device = next(model.parameters()).device
-    amp, scaler = mixed_precision(device)
+    amp, scaler = dev.mixed_precision(device)
     order: list = []
     bar = None
     if progress and steps:

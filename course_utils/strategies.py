@@ -165,10 +165,10 @@ def _fit(module, forward, n: int, budget: StrategyBudget, optimizer, seed: int) 
     """Run ``budget.steps`` AdamW steps of ``forward(idx) → loss`` at constant learning rates (ten steps
     leave no room for warmup and decay); returns seconds."""
     from . import device as dev
-    from .lm_training import mixed_precision, optimizer_step
+    from .lm_training import optimizer_step
 
     device = next(module.parameters()).device
-    amp, scaler = mixed_precision(device)      # bf16/fp16 autocast on CUDA; fp32 (unchanged) on the CPU
+    amp, scaler = dev.mixed_precision(device)      # bf16/fp16 autocast on CUDA; fp32 (unchanged) on the CPU
     module.train()
     t0 = time.perf_counter()
     for idx in _batch_order(n, budget.steps, budget.batch_size, seed):

@@ -162,11 +162,11 @@ def train_steps(model, batches, lr: float = 5e-5, seed: int = 0) -> list:
     import torch
 
     from . import device as device_mod
-    from .lm_training import mixed_precision, optimizer_step
+    from .lm_training import optimizer_step
 
     torch.manual_seed(seed)
     dev = next(model.parameters()).device
-    amp, scaler = mixed_precision(dev)        # bf16/fp16 autocast on CUDA; fp32 (unchanged) on the CPU
+    amp, scaler = device_mod.mixed_precision(dev)        # bf16/fp16 autocast on CUDA; fp32 (unchanged) on the CPU
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     model.train()
     losses = []

@@ -172,7 +172,7 @@ def test_train_mlm_uses_mixed_precision_where_the_device_has_it(tok, monkeypatch
     assert [r["what"] for r in rec] == ["lm_training.train_mlm"]
     assert rec[0]["training"] is True and rec[0]["autocast"] is True
     assert rec[0]["dtype"] == str(amp).replace("torch.", "")
-    _, scaler = lm.mixed_precision(torch.device("cpu"))
+    _, scaler = dev.mixed_precision(torch.device("cpu"))
     assert scaler.is_enabled() == (amp is torch.float16)
 
 
