@@ -173,6 +173,32 @@ def check_real_config(name: str) -> dict:
     return diff
 
 
+def load_for_classification(name: str, *, num_labels: int = 2, device=None) -> tuple:
+    """``full`` profile (lesson 13's GPU cell): ``(model, tokenizer)`` of the family checkpoint ``name`` with a
+    new sequence-classification head, at the revision pinned in ``registry.FAMILY_CHECKPOINTS``.
+
+    The same rules as ``models.load_model``: a pinned commit (an unpinned entry says so in the printed
+    provenance line), safetensors when that revision has them (transformers' default order: it falls
+    back to ``pytorch_model.bin``, read with torch's ``weights_only`` loader), never remote code."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from . import env
+    from .registry import FAMILY_CHECKPOINTS
+
+    if name not in FAMILY_CHECKPOINTS:
+        raise KeyError(f"unknown family checkpoint {name!r}; the registry pins: {', '.join(sorted(FAMILY_CHECKPOINTS))}")
+    hub_id, revision = FAMILY_CHECKPOINTS[name]
+    tok = AutoTokenizer.from_pretrained(hub_id, revision=revision, trust_remote_code=False)
+    model = AutoModelForSequenceClassification.from_pretrained(hub_id, revision=revision, num_labels=num_labels,
+                                                               trust_remote_code=False)
+    if device is not None:
+        model.to(device)
+    env.record_source("model", name, "hub", f"{hub_id} @ {revision or 'main'}",
+                      f"sequence classifier, new {num_labels}-label head; "
+                      + (f"pinned revision {revision[:7]}" if revision else "UNPINNED: no commit id is recorded"))
+    return model, tok
+
+
 # ---------------------------------------------------------------- tokenizers
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -180,7 +180,10 @@ FAMILY_CHECKPOINTS: dict[str, tuple] = {
     "deberta-v3-base": ("microsoft/deberta-v3-base", "8ccc9b6f36199bec6961081d44eb72fb3f7353f3"),
     # Korean checkpoints fine-tuned under `full` on a GPU in lesson 13, next to KoBERT
     "klue/roberta-base": ("klue/roberta-base", "02f94ba5e3fcb7e2a58a390b8639b0fac974a8da"),
-    "koelectra-base-v3-discriminator": ("monologg/koelectra-base-v3-discriminator", None),
+    # da54619: the commit of the model-card PR (refs/pr/1; its one change is README.md) on top of 68b30cd; the only
+    # full commit id of this repository findable offline (its commit page on the hub). The weights are 68b30cd's.
+    "koelectra-base-v3-discriminator": ("monologg/koelectra-base-v3-discriminator",
+                                        "da54619825c499c78bc3c8a689a9837e0d1d2284"),
 }
 
 def model_spec(name: str) -> ModelSpec:
