@@ -179,13 +179,17 @@ def time_throughput(fn: Callable, encoded: Sequence, n_rows: int) -> float:
 
 def measure(variants: Sequence[Variant], tokenizer, texts: Sequence[str], labels, *, threads: int,
             max_length: int = 128, n_latency: int = 50, n_throughput: int = 128, teacher: Optional[str] = None,
-            seed: int = 0) -> list:
+            seed: int = 0, predictions: Optional[dict] = None) -> list:
     """The one harness: every variant on the same inputs, at the same ``threads``.
 
     Returns one dict per variant: ``size_mb`` (on disk), ``accuracy`` (on ``texts``/``labels``),
     ``agreement`` (share of predictions equal to the ``teacher`` variant's; default the first),
     ``latency_ms`` ± ``latency_sd`` (batch 1, ``n_latency`` reviews, each padded to its own length) and
     ``throughput`` (reviews/s at batch 32 over ``n_throughput`` reviews), with ``threads``.
+
+    ``predictions``: ``{variant name: predicted labels}`` already made on exactly these ``texts`` at
+    this ``max_length`` (lesson 12 has them from its earlier cells); those variants skip the accuracy
+    pass, which is only a prediction pass, not a timing. Everything timed is still measured here.
     """
     set_threads(threads)
     labels = np.asarray(labels)
@@ -195,9 +199,19 @@ def measure(variants: Sequence[Variant], tokenizer, texts: Sequence[str], labels
     single = [tokenizer([texts[i]], truncation=True, max_length=max_length, return_tensors="pt") for i in lat_idx]
     batches = [tokenizer([texts[i] for i in thr_idx[j:j + 32]], truncation=True, max_length=max_length,
                          padding=True, return_tensors="pt") for j in range(0, len(thr_idx), 32)]
+    names = [v.name for v in variants]
     preds, rows = {}, []
+    for name, given in (predictions or {}).items():
+        if name not in names:
+            raise ValueError(f"measure(predictions=...): {name!r} is not a variant (variants: {names}).")
+        given = np.asarray(given)
+        if given.shape != (len(texts),):
+            raise ValueError(f"measure(predictions=...): {name!r} has {given.shape[0] if given.ndim else 0} "
+                             f"predictions for {len(texts)} texts: give one label per text, made on the same texts.")
+        preds[name] = given
     for v in variants:
-        preds[v.name] = batch_logits(v.logits, tokenizer, texts, max_length).argmax(-1)
+        if v.name not in preds:
+            preds[v.name] = batch_logits(v.logits, tokenizer, texts, max_length).argmax(-1)
     ref = preds[teacher or variants[0].name]
     for v in variants:
         mean, sd = time_latency(v.logits, single)

@@ -72,6 +72,33 @@ def test_harness_rows_and_ratios(exported, tmp_path):
     assert r["speedup_batch1"] == rows[0]["latency_ms"] / rows[1]["latency_ms"]
 
 
+def test_harness_reuses_given_predictions_and_checks_them(exported, tmp_path):
+    """Notebook 12 hands the harness the predictions it already made on the same texts (one pass per
+    model, not two); the harness must use them as given, and refuse ones of the wrong length."""
+    model, tok, fp32, int8, folder = exported
+    wdir = efficiency.save_weights(model, tmp_path / "w")
+    texts = [f"w{i} w{i + 1} w{i + 2}" for i in range(20)]
+    labels = np.array([i % 2 for i in range(20)])
+    calls = {"n": 0}
+    fn = efficiency.torch_logits_fn(model)
+
+    def counted(batch):
+        calls["n"] += len(batch["input_ids"])
+        return fn(batch)
+
+    given = labels.copy()                                   # "perfect" predictions, unlike the model's own
+    rows = efficiency.measure([efficiency.Variant("torch", counted, wdir)], tok, texts, labels, threads=1,
+                              max_length=32, n_latency=4, n_throughput=8, predictions={"torch": given})
+    assert rows[0]["accuracy"] == 1.0 and rows[0]["agreement"] == 1.0
+    assert calls["n"] == 4 + 3 + 8 + 8                      # latency (+3 warm-up), throughput (+1 warm-up batch): no accuracy pass
+    with pytest.raises(ValueError, match="torch.*19.*20 texts"):
+        efficiency.measure([efficiency.Variant("torch", counted, wdir)], tok, texts, labels, threads=1,
+                           max_length=32, n_latency=4, n_throughput=8, predictions={"torch": given[:19]})
+    with pytest.raises(ValueError, match="'nope'.*not a variant"):
+        efficiency.measure([efficiency.Variant("torch", counted, wdir)], tok, texts, labels, threads=1,
+                           max_length=32, n_latency=4, n_throughput=8, predictions={"nope": given})
+
+
 def test_threads_and_sizes(tmp_path):
     assert efficiency.set_threads(1) == 1
     with pytest.raises(ValueError):
