@@ -264,3 +264,17 @@ def test_tta_runs_both_paths_on_a_tiny_model(tta, tmp_path, recipe):
         t = rec["train_info"]["trainer"]
         assert t["collator"] == "DataCollatorWithPadding" and "group_by_length" in t["train_sampling_strategy"]
         assert t["scheduler"] == "LambdaLR"        # the CPU-time schedule was swapped in
+
+
+# ---------------------------------------------------------------- benchmarks/ko_mlm_recipes.py
+
+def test_ko_mlm_recipes_rejects_an_unknown_recipe_field(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ko_mlm_recipes", ROOT / "benchmarks" / "ko_mlm_recipes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with pytest.raises(SystemExit) as exc:
+        mod.main(["--set", "stepz=10"])
+    assert exc.value.code == 2 and "stepz" in capsys.readouterr().err
+    assert mod._value("true") is True and mod._value("1800") == 1800 and mod._value("abc") == "abc"
