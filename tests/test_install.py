@@ -67,12 +67,17 @@ def test_wheel_ships_every_fixture(wheel):
 def test_wheel_ships_the_recorded_results_the_lessons_read(wheel):
     """Lessons 10, 11 and 13 display recorded runs (env.recorded_result); on Colab (a wheel install) the
     benchmarks/ folder is not there, and notebook 10 raised FileNotFoundError before they were package data."""
+    import re
+
     names = set(zipfile.ZipFile(wheel).namelist())
-    results = sorted(p.name for p in (ROOT / "benchmarks" / "results").glob("*.json"))
-    assert {"ko_pretraining_results.json", "domain_adaptation_runs.json", "electra_vs_mlm.json"} <= set(results)
-    missing = [r for r in results if f"course_utils/_results/{r}" not in names]
-    assert not missing, f"the wheel lacks recorded results {missing}"
-    assert not [n for n in names if n.startswith("course_utils/_results/") and not n.endswith(".json")]
+    read = set()
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        read |= set(re.findall(r'recorded_result\(\\?"([^"\\]+)\\?"\)', nb.read_text(encoding="utf-8")))
+    assert {"ko_pretraining_results.json", "domain_adaptation_runs.json", "electra_vs_mlm.json",
+            "ko_mlm_recipes.jsonl"} <= read, read
+    missing = [r for r in sorted(read) if f"course_utils/_results/{r}" not in names]
+    assert not missing, f"the wheel lacks recorded results the notebooks read: {missing}"
+    assert not [n for n in names if n.startswith("course_utils/_results/") and not n.endswith((".json", ".jsonl"))]
 
 
 def test_fixtures_and_loaders_work_from_a_non_editable_install(wheel, tmp_path):
