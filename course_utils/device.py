@@ -112,6 +112,28 @@ def mixed_precision(device):
     return dtype, torch.amp.GradScaler(torch.device(device).type, enabled=dtype is torch.float16)
 
 
+def cpu_bf16_native(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
+    """Does this CPU compute bf16 in hardware (x86 ``avx512_bf16`` or ``amx_bf16``)? Lesson 06's CPU setting.
+
+    Only then is bf16 autocast on the CPU a win: measured here (``avx512_bf16``), one MiniLM training step
+    took about half the CPU time of fp32 (``benchmarks/README.md``, ``time_to_accuracy.py``). Without it,
+    bf16 is emulated and can be slower than fp32, so the answer is False. ``BERT_COURSE_CPU_BF16=0``/``1``
+    overrides the detection; where ``cpuinfo`` cannot be read (macOS, Windows) the answer is False.
+    """
+    import re
+
+    forced = os.environ.get("BERT_COURSE_CPU_BF16", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    if forced:
+        raise ValueError(f"BERT_COURSE_CPU_BF16={forced!r}: use 1 (bf16 autocast on the CPU), 0 (fp32) or leave it unset.")
+    try:
+        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^flags\s*:.*\b(avx512_bf16|amx_bf16)\b", text, re.MULTILINE) is not None
+
+
 def trainer_precision_kwargs(device=None) -> dict:
     """``bf16=``/``fp16=`` for ``transformers.TrainingArguments`` matching :func:`amp_dtype`."""
     import torch

@@ -345,6 +345,17 @@ def most_confident_mistakes(texts, y_true, probs, label_names, k: int = 5) -> li
              "confidence": round(float(probs[i].max()), 3)} for i in order]
 
 
+def without_amp_wrapper(model):
+    """``model`` with the autocast wrapper removed that a mixed-precision ``Trainer`` run leaves on its ``forward``
+    (accelerate wraps ``forward`` in ``torch.autocast`` when it prepares the model; the wrapper stays after
+    training). In place; returns ``model``. Lesson 06: after a bf16 run, ``model(...)`` would otherwise run in
+    bf16 while the same weights reloaded from disk run in fp32, and "predicts the same" would compare two precisions.
+    """
+    from accelerate.utils import extract_model_from_parallel
+
+    return extract_model_from_parallel(model, keep_fp32_wrapper=False)
+
+
 def save_and_reload(model, tokenizer, path, model_cls=None):
     """Save (safetensors) and load back; returns the reloaded ``(model, tokenizer)`` on the same device."""
     from pathlib import Path

@@ -62,3 +62,32 @@ def test_amp_dtype_on_cuda(monkeypatch, bf16_native, expected):
     assert calls == [False], "amp_dtype must ask for native bf16 (including_emulation=False)"
     assert device.trainer_precision_kwargs(cuda) == {"bf16": bf16_native, "fp16": not bf16_native}
     assert device.amp_dtype(torch.device("cpu")) is None and len(calls) == 2   # the CPU never asks
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni", True),     # AMD Zen 4, Intel Cooper Lake
+    ("fpu sse2 avx2 avx512f amx_bf16 amx_tile", True),           # Intel Sapphire Rapids
+    ("fpu sse2 avx2 avx512f avx512_vnni", False),                # AVX-512 without bf16: emulated
+    ("fpu sse2 avx2", False),
+])
+def test_cpu_bf16_native_reads_the_cpu_flags(tmp_path, monkeypatch, flags, expected):
+    monkeypatch.delenv("BERT_COURSE_CPU_BF16", raising=False)
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: some cpu with avx512_bf16 in its name\nflags\t\t: {flags}\n\n")
+    if not expected:      # a flag named elsewhere than on the flags line does not count
+        assert device.cpu_bf16_native(info) is False
+    assert device.cpu_bf16_native(info) is expected
+
+
+def test_cpu_bf16_native_override_and_unreadable(tmp_path, monkeypatch):
+    monkeypatch.delenv("BERT_COURSE_CPU_BF16", raising=False)
+    assert device.cpu_bf16_native(tmp_path / "absent") is False              # macOS, Windows: no /proc/cpuinfo
+    monkeypatch.setenv("BERT_COURSE_CPU_BF16", "1")
+    assert device.cpu_bf16_native(tmp_path / "absent") is True
+    monkeypatch.setenv("BERT_COURSE_CPU_BF16", "0")
+    info = tmp_path / "cpuinfo"
+    info.write_text("flags\t\t: avx512_bf16\n")
+    assert device.cpu_bf16_native(info) is False
+    monkeypatch.setenv("BERT_COURSE_CPU_BF16", "yes")
+    with pytest.raises(ValueError, match="BERT_COURSE_CPU_BF16='yes'"):
+        device.cpu_bf16_native(info)

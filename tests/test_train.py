@@ -300,3 +300,34 @@ def test_timed_train_returns_the_result_and_seconds(capsys):
     result, seconds = train.timed_train(_T())
     assert result.global_step == 3 and seconds >= 0
     assert "3 steps in" in capsys.readouterr().out
+
+
+def test_without_amp_wrapper_restores_the_fp32_forward():
+    """Lesson 06 on a bf16 CPU: after a mixed-precision Trainer run accelerate leaves autocast wrapped around
+    model.forward, so the in-memory model ran in bf16 and its reloaded copy in fp32 (|Δp| 3e-3, the reload
+    check failed). train.without_amp_wrapper must give back the plain fp32 forward."""
+    from accelerate import Accelerator
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from course_utils import train
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1,
+                                                     num_attention_heads=2, intermediate_size=64)).eval()
+    ids = torch.randint(5, 50, (4, 12))
+    with torch.no_grad():
+        want = model(input_ids=ids).logits
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)     # a Trainer test before may have set fp32
+    try:
+        model = Accelerator(mixed_precision="bf16", cpu=True).prepare(model)
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)
+    with torch.no_grad():
+        wrapped = model(input_ids=ids).logits
+    assert not torch.equal(wrapped, want)                      # bf16 autocast really was on
+    assert train.without_amp_wrapper(model) is model
+    with torch.no_grad():
+        assert torch.equal(model(input_ids=ids).logits, want)
+    assert "_original_forward" not in model.__dict__
