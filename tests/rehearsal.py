@@ -53,7 +53,7 @@ import hubserver  # noqa: E402
 NOTEBOOK_DIR = ROOT / "notebooks"
 # Not rehearsed by default (run them by name). 12, 13 and 14 pass (13 needs the family's config.json
 # repositories, hubserver.WORLD_FAMILY_CONFIGS). 10 and 11 build the course's Korean BERT under `full` in each
-# fresh kernel (ko_model.RECIPE on the real NSMC: 1,500 MLM steps on the CPU, about 10-35 min on 2 cores).
+# fresh kernel (ko_model.RECIPE on the real NSMC: 1,500 MLM steps on the CPU, 4 min on 2 idle cores, 10-35 min beside other jobs).
 NOT_YET_REHEARSED = ["10_inside_bert_and_pretraining.ipynb", "11_domain_adaptation.ipynb"]
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb") if p.name not in NOT_YET_REHEARSED)
 SITE = HERE / "rehearsal_site"
