@@ -224,46 +224,6 @@ def test_missing_nsp_weights_detects_absent_head(tok, tmp_path):
     assert pt.missing_nsp_weights(tmp_path / "with_nsp", local_files_only=True) == []
 
 
-# ------------------------------------------------------------------ plots of lessons 01-03 (course_utils.viz)
-
-def test_korean_font_helper_never_fails(monkeypatch):
-    import warnings
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from course_utils import viz
-
-    monkeypatch.setattr(viz, "_korean_font_state", {"name": None, "warned": False, "done": False})
-    monkeypatch.setattr(viz, "find_korean_font", lambda: None)
-    before = list(matplotlib.rcParams["font.sans-serif"])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert viz.use_korean_font() is None
-        assert viz.use_korean_font() is None
-    assert sum("Korean" in str(w.message) for w in caught) == 1          # warned once
-    assert matplotlib.rcParams["font.sans-serif"] == before             # default kept
-
-
-def test_plots_draw_bars_and_histograms():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from course_utils import viz
-
-    ax = viz.plot_top_k([{"token_str": "paris", "score": 0.6}, {"token_str": "lyon", "score": 0.1}], title="t")
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["lyon", "paris"] and len(ax.patches) == 2
-    ax = viz.plot_token_counts({"a": [1, 2, 3], "b": [4, 5]})
-    assert len(ax.get_legend().get_texts()) == 2
-    ax = viz.plot_nsp({"true": 0.9, "random": 0.1})
-    assert len(ax.patches) == 2
-    with pytest.raises(ValueError):
-        viz.plot_top_k([])
-    plt.close("all")
-
-
 def test_not_next_is_never_the_true_next_sentence():
     """Regression: the stand-ins' old inline samplers drew NotNext sentences from the whole corpus, so a
     true next sentence could be labelled NotNext. Sentences repeated across paragraphs make it likely."""
