@@ -248,8 +248,10 @@ def assets_dir() -> Optional[Path]:
         return None
     path = Path(value).expanduser()
     if not path.is_dir():
+        where = "" if path.is_absolute() else \
+            f" (a relative path, read from {Path.cwd().resolve()}: this process's folder; give an absolute one)"
         raise AssetNotFoundError(
-            f"{ASSETS_ENV}={value!r} is not a folder. Point it at a mirror laid out like "
+            f"{ASSETS_ENV}={value!r} is not a folder{where}. Point it at a mirror laid out like "
             "`datasets/…` and `tokenizers/…` (see README, 'Offline and classroom use'), or unset it."
         )
     return path.resolve()

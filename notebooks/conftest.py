@@ -29,7 +29,18 @@ _state: dict = {"current": None, "t0": {}, "report": {}}
 _tmp = Path(tempfile.mkdtemp(prefix="bert-course-gpu-"))
 
 
+def absolute_path_variables() -> None:
+    """Relative ``BERT_COURSE_ASSETS`` / ``BERT_COURSE_CACHE`` → absolute, from pytest's folder, before any
+    kernel starts: nbval starts each kernel in ``notebooks/``, where a relative path names another folder.
+    (``scripts/setup_env.sh`` does the same for the README commands; this covers a direct ``pytest``.)"""
+    for var in ("BERT_COURSE_ASSETS", "BERT_COURSE_CACHE"):
+        value = os.environ.get(var, "").strip()
+        if value and not Path(value).expanduser().is_absolute():
+            os.environ[var] = str(Path(value).resolve())
+
+
 def pytest_configure(config):
+    absolute_path_variables()
     if not REQUIRE:
         return
     import torch

@@ -10,6 +10,26 @@
 #                           (the tests run scripts/course.sh this way inside an installed environment).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Relative BERT_COURSE_ASSETS / BERT_COURSE_CACHE are read from the folder the command was typed in, and
+# made absolute now: this script moves to the repository root and every notebook kernel starts in
+# notebooks/, so a relative path would name another folder in each process (tests/test_setup_env_paths.py).
+for _var in BERT_COURSE_ASSETS BERT_COURSE_CACHE; do
+  _val="${!_var:-}"
+  if [ -n "$_val" ] && [ "${_val#/}" = "$_val" ] && [ "${_val#\~}" = "$_val" ]; then
+    if [ "$_var" = BERT_COURSE_ASSETS ]; then
+      if ! _abs="$(cd "$_val" 2>/dev/null && pwd)"; then
+        echo "[setup] ERROR: $_var=$_val is not a folder (a relative path, read from $PWD)." >&2
+        echo "[setup]        Point it at the mirror (laid out like shared/assets: datasets/…, tokenizers/…), e.g." >&2
+        echo "[setup]        export $_var=/absolute/path/to/shared/assets   or unset it." >&2
+        return 1 2>/dev/null || exit 1
+      fi
+    else
+      _abs="$PWD/$_val"
+    fi
+    export "$_var=$_abs"
+    echo "[setup] $_var=$_val is relative: using $_abs (the notebooks run in another folder)"
+  fi
+done
 cd "$ROOT"
 KERNEL_NAME="bert-course"   # the Jupyter kernel this venv registers (never "python3")
 PY_MIN="3.11"     # requirements.txt pins transformers 5.23, which needs Python >= 3.11
