@@ -42,6 +42,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,14 +314,10 @@ def run_notebook(name: str, world: World, nbwork: Path, *, timeout: int = 900, c
                 break
     env = kernel_env(world, nbwork, base_env)
     if world.js_prefix is not None and (Path(world.js_prefix) / "node_modules").is_dir():
-        import shutil
-
         shutil.copytree(world.js_prefix, Path(env["BERT_COURSE_CACHE"]) / "js", dirs_exist_ok=True)
     if USES_KO_MODEL.search(path.read_text(encoding="utf-8")):
         seed = ko_model_seed(world)
         if seed is not None:
-            import shutil
-
             shutil.copytree(seed.source, Path(env["BERT_COURSE_CACHE"]) / seed.relative, dirs_exist_ok=True)
     world.r.hub.unhandled.clear()
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=keep_going,

@@ -48,12 +48,17 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from notebook_asserts import MAGIC  # noqa: E402  (the one magic-line rule)
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PACKAGE = sorted((ROOT / "course_utils").glob("*.py"))
 
@@ -361,7 +366,6 @@ class _Checker:
                 self.visit_expr(child)
 
 
-_MAGIC = re.compile(r"^\s*[%!]")
 
 
 def check_program(cells: list[tuple[str, str]], mixing: bool = True) -> list[Finding]:
@@ -369,7 +373,7 @@ def check_program(cells: list[tuple[str, str]], mixing: bool = True) -> list[Fin
     lines, owners = [], []
     for label, source in cells:
         for i, line in enumerate(source.splitlines(), start=1):
-            lines.append("pass" if _MAGIC.match(line) else line)
+            lines.append("pass" if MAGIC.match(line) else line)
             owners.append((label, i, line))
         lines.append("")
         owners.append((label, 0, ""))

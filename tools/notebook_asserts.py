@@ -22,7 +22,9 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-_MAGIC = re.compile(r"^\s*[%!]")
+# an IPython magic or shell line (%…, !…): not Python. The one rule, also for notebook_code.py and
+# tests/test_notebook_devices.py.
+MAGIC = re.compile(r"^\s*[%!]")
 
 
 def _const(node):
@@ -95,7 +97,7 @@ def why_tautology(test: ast.expr) -> Optional[str]:
 
 def notebook_asserts(source: str) -> list:
     """``[(assert source, reason or None)]`` for one code cell (magics and shell lines blanked)."""
-    code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
+    code = "\n".join("" if MAGIC.match(line) else line for line in source.splitlines())
     out = []
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Assert):

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from notebook_asserts import _MAGIC  # noqa: E402  (the one "is this line a magic" rule)
+from notebook_asserts import MAGIC  # noqa: E402
 from sync_notebooks import config, setup_cell_source  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def notebook_code(nb_path: Path) -> str:
         src = "".join(cell["source"])
         if src == setup:
             continue
-        lines = [line for line in src.splitlines() if not _MAGIC.match(line)]
+        lines = [line for line in src.splitlines() if not MAGIC.match(line)]
         parts.append(f"# cell {cell.get('id')}\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
